@@ -1,0 +1,1 @@
+"""End-to-end workflows the CLI and notebooks call: prepare data, fit and evaluate, bundle, demo."""
