@@ -1,0 +1,204 @@
+"""Sequence Transformers on the Amazon benchmarks, next to the published numbers, one JSON per run.
+
+Leave-one-out, full ranking over the whole catalogue, seen items excluded (as in the cited sources),
+max length 50. Training uses the train part, early stopping on a fixed subset of validation users
+(NDCG@10), and the best epoch is evaluated on all test users. Checkpoints go to
+``benchmarks/.cache/ckpt/<experiment>`` after every epoch: a run stopped by ``--budget-min`` (or by
+anything else) continues from there with the same command.
+
+Run: ``.venv/bin/python benchmarks/sequential.py --experiments s3rec-sasrec-ce[,...] [--budget-min 60]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from driftrec.data import load_dataset
+from driftrec.evaluation.ranking import RankingConfig, evaluate_ranking
+from driftrec.evaluation.results import result_record, write_result
+from driftrec.models.sequential import SequentialConfig, SequentialRecommender
+from driftrec.training import EpochRecord, TrainingConfig
+from driftrec.workflows.prepare import Prepared, SplitSpec, prepare
+
+RESULTS = Path(__file__).parent / "results"
+CACHE = Path(__file__).parent / ".cache"
+
+#: Published full-ranking leave-one-out figures, with their sources (context for every result file).
+PUBLISHED: dict[str, dict[str, dict[str, float]]] = {
+    "amazon-sasrec-bert4rec": {
+        "SASRec (BCE), BERT4Rec paper protocol": {"HR@10": 0.0246, "NDCG@10": 0.0126},
+        "BERT4Rec": {"HR@10": 0.0338, "NDCG@10": 0.0187},
+        "SASRec (full CE)": {"HR@10": 0.0533, "NDCG@10": 0.0327},
+    },
+    "amazon-s3rec-beauty": {
+        "SASRec": {"Recall@10": 0.0605, "NDCG@10": 0.0318},
+        "HSTU": {"Recall@10": 0.0704, "NDCG@10": 0.0389},
+        "SASRec (sampled softmax)": {"Recall@10": 0.0921, "NDCG@10": 0.0531},
+        "eSASRec": {"Recall@10": 0.0928, "NDCG@10": 0.0523},
+    },
+    "amazon-unisrec-scientific": {
+        "VQ-Rec": {"Recall@10": 0.1211, "NDCG@10": 0.0643, "Recall@50": 0.2369, "NDCG@50": 0.0897},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    dataset: str
+    model: str  # result name: sasrec, bert4rec, sasrec+text, text-only
+    config: SequentialConfig
+    text: bool = False
+    ks: tuple[int, ...] = (5, 10, 20, 50)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _training(**kw: Any) -> TrainingConfig:
+    base: dict[str, Any] = {
+        "epochs": 200,
+        "batch_size": 256,
+        "lr": 1e-3,
+        "patience": 5,
+        "eval_every": 1,
+        "valid_users": 5000,
+        "seed": 42,
+        "num_threads": 2,
+        "warmup": 0.0,
+        "decay": "linear",
+    }
+    base.update(kw)
+    return TrainingConfig(**base)
+
+
+def _seq(**kw: Any) -> SequentialConfig:
+    base: dict[str, Any] = {
+        "max_len": 50,
+        "hidden": 64,
+        "blocks": 2,
+        "heads": 2,
+        "inner": 256,
+        "dropout": 0.5,
+    }
+    base.update(kw)
+    return SequentialConfig(**base)
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "beauty-sasrec-ce": Experiment(
+        "amazon-sasrec-bert4rec", "sasrec", _seq(loss="full", training=_training(epochs=60))
+    ),
+    "beauty-bert4rec": Experiment(
+        "amazon-sasrec-bert4rec",
+        "bert4rec",
+        _seq(objective="masked", loss="full", mask_prob=0.4, dropout=0.3, training=_training(epochs=100)),
+    ),
+    "s3rec-sasrec-ce": Experiment("amazon-s3rec-beauty", "sasrec", _seq(loss="full")),
+    "s3rec-sasrec-sampled": Experiment(
+        "amazon-s3rec-beauty", "sasrec-sampled", _seq(loss="sampled", n_negatives=256)
+    ),
+    "scientific-id": Experiment("amazon-unisrec-scientific", "sasrec", _seq(loss="full")),
+    "scientific-text": Experiment(
+        "amazon-unisrec-scientific", "text-only", _seq(loss="full", fusion="text"), text=True
+    ),
+    "scientific-id+text": Experiment(
+        "amazon-unisrec-scientific", "sasrec+text", _seq(loss="full", fusion="id+text"), text=True
+    ),
+}
+
+
+def item_text(prepared: Prepared) -> np.ndarray:
+    """MiniLM vectors of every item's text, aligned with the dense ids (cached on disk)."""
+    from driftrec.features import TextEncoderConfig, item_text_matrix
+
+    items = prepared.dataset.items
+    if items is None:
+        raise ValueError(f"{prepared.dataset.name} has no item text")
+    embeddings = item_text_matrix(prepared.items, items, TextEncoderConfig(), progress=True)
+    logging.info("text for %d of %d items", int(embeddings.has_text.sum()), len(prepared.items))
+    return embeddings.matrix
+
+
+def run(name: str, budget_s: float | None, out: Path) -> dict[str, Any] | None:
+    exp = EXPERIMENTS[name]
+    prepared = prepare(load_dataset(exp.dataset), SplitSpec())
+    text = item_text(prepared) if exp.text else None
+    model = SequentialRecommender(exp.config, item_text=text)
+    started = time.perf_counter()
+
+    def over_budget(record: EpochRecord) -> bool:
+        return budget_s is not None and time.perf_counter() - started > budget_s
+
+    model.fit(
+        prepared.split.train,
+        prepared.split.valid,
+        checkpoint_dir=CACHE / "ckpt" / name,
+        resume=True,
+        on_epoch_end=over_budget,
+    )
+    train_s = time.perf_counter() - started
+    history = model.history
+    assert history is not None
+    finished = history.stopped_early or len(history.epochs) >= exp.config.training.epochs
+    ranking = RankingConfig(ks=exp.ks, exclude_seen=True, seen_targets="miss", batch_size=256)
+    t0 = time.perf_counter()
+    result = evaluate_ranking(model.score, prepared.split.test, prepared.log.n_items, ranking)
+    eval_s = time.perf_counter() - t0
+    epochs = history.epochs
+    training = exp.config.training
+    record = result_record(
+        benchmark="sequential",
+        dataset=exp.dataset,
+        model=exp.model,
+        protocol={
+            **prepared.split.protocol,
+            **result.protocol,
+            "max_len": exp.config.max_len,
+            "early_stopping": f"valid {training.monitor} on {training.valid_users} users",
+        },
+        config=dataclasses.asdict(exp.config) | {"text_encoder": "all-MiniLM-L6-v2" if exp.text else None},
+        metrics=result.metrics,
+        wall_s=train_s + eval_s,
+        baseline={"published": PUBLISHED.get(exp.dataset, {})},
+        experiment=name,
+        finished=finished,
+        epochs_run=len(epochs),
+        best_epoch=history.best_epoch,
+        best_valid=history.best_metric,
+        train_s_this_run=round(train_s, 1),
+        train_s_total=round(sum(r.seconds for r in epochs), 1),
+        sequences_per_s=round(float(np.median([r.sequences_per_s for r in epochs])), 1) if epochs else None,
+        eval_s=round(eval_s, 1),
+    )
+    path = write_result(record, out)
+    m = result.metrics
+    logging.info(
+        "%s: HR@10 %.4f NDCG@10 %.4f (finished=%s) -> %s", name, m["HR@10"], m["NDCG@10"], finished, path
+    )
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--experiments", default=",".join(EXPERIMENTS))
+    parser.add_argument("--budget-min", type=float, default=None, help="stop training after this (resumable)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    budget = None if args.budget_min is None else args.budget_min * 60
+    for name in args.experiments.split(","):
+        run(name, budget, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
