@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from driftrec.data.interactions import Histories, InteractionLog
 from driftrec.data.splits import EvalSet
 from driftrec.evaluation import metrics as m
-from driftrec.models.base import top_k
 from driftrec.progress import track
+from driftrec.scoring import top_k
 
 __all__ = ["RankingConfig", "RankingResult", "evaluate_ranking", "metrics_from_hits"]
 

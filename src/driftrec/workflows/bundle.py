@@ -19,8 +19,9 @@ import polars as pl
 
 from driftrec.data.idmap import IdMap
 from driftrec.data.interactions import Histories
-from driftrec.models.base import Recommender, top_k
+from driftrec.models.base import Recommender
 from driftrec.models.registry import load_model
+from driftrec.scoring import top_k
 
 __all__ = ["Bundle", "Recommendation", "load_bundle"]
 
