@@ -32,6 +32,8 @@ CASES: dict[str, Case] = {
     "markov": Case(),
     "als": Case({"factors": 4, "iterations": 20, "regularization": 1.0, "num_threads": 1}),
     "bpr": Case({"factors": 8, "iterations": 300, "learning_rate": 0.05, "num_threads": 1}),
+    "sasrec": Case({"training": {"epochs": 30, "batch_size": 8, "lr": 0.01, "num_threads": 1}}),
+    "bert4rec": Case({"training": {"epochs": 30, "batch_size": 8, "lr": 0.01, "num_threads": 1}}),
 }
 
 #: For the popularity claim: what an anonymous user who has seen item 1 gets, top 4.

@@ -13,7 +13,9 @@ from driftrec.models import MODELS, EASEConfig, ItemKNN, create, load_model, mod
 
 
 def test_names() -> None:
-    assert model_names() == ["als", "bpr", "ease", "itemknn", "markov", "most-popular", "recent-popular"]
+    assert model_names() == [
+        "als", "bert4rec", "bpr", "ease", "itemknn", "markov", "most-popular", "recent-popular", "sasrec",
+    ]  # fmt: skip
 
 
 def test_create_builds_the_config() -> None:
@@ -27,7 +29,8 @@ def test_unknown_name_lists_valid_ones() -> None:
     with pytest.raises(ValueError) as err:
         create("sasrec2")
     assert str(err.value) == (
-        "unknown model 'sasrec2'; valid names: als, bpr, ease, itemknn, markov, most-popular, recent-popular"
+        "unknown model 'sasrec2'; valid names: als, bert4rec, bpr, ease, itemknn, markov, most-popular, "
+        "recent-popular, sasrec"
     )
 
 

@@ -17,6 +17,7 @@ from driftrec.models.implicit_mf import ImplicitALS, ImplicitBPR
 from driftrec.models.itemknn import ItemKNN
 from driftrec.models.markov import MarkovChain
 from driftrec.models.popularity import MostPopular, RecentPopular
+from driftrec.models.sequential import BERT4Rec, SequentialRecommender
 
 __all__ = ["MODELS", "create", "load_model", "model_names"]
 
@@ -31,6 +32,8 @@ MODELS: dict[str, type[Any]] = {
     MarkovChain.name: MarkovChain,
     ImplicitALS.name: ImplicitALS,
     ImplicitBPR.name: ImplicitBPR,
+    SequentialRecommender.name: SequentialRecommender,
+    BERT4Rec.name: BERT4Rec,
 }
 
 
