@@ -64,7 +64,7 @@ class Experiment:
 def _training(**kw: Any) -> TrainingConfig:
     base: dict[str, Any] = {
         "epochs": 200,
-        "batch_size": 256,
+        "batch_size": 128,
         "lr": 1e-3,
         "patience": 5,
         "eval_every": 1,
@@ -86,6 +86,7 @@ def _seq(**kw: Any) -> SequentialConfig:
         "heads": 2,
         "inner": 256,
         "dropout": 0.5,
+        "training": _training(),
     }
     base.update(kw)
     return SequentialConfig(**base)

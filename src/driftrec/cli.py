@@ -276,7 +276,13 @@ def train(
         str, typer.Option(help="Model name, e.g. ease, itemknn, markov, als, bpr, most-popular.")
     ],
     out: Annotated[Path, typer.Option(help="Directory for the model bundle.")],
-    param: Annotated[list[str] | None, typer.Option(help="Model parameter key=value (repeatable).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Model parameter key=value (repeatable); nested sections with a dot, e.g. "
+            "training.epochs=5, fusion=id+text (item text embedded with the built-in MiniLM encoder)."
+        ),
+    ] = None,
     protocol: ProtocolOpt = "leave-one-out",
     test_start: TestStartOpt = None,
     first_interaction_only: FirstOnlyOpt = False,
@@ -286,11 +292,13 @@ def train(
     """Fit a model on the training part and save a bundle (``driftrec.workflows.train_bundle``)."""
     _setup_logging(verbose)
     from driftrec.data import Dataset
+    from driftrec.workflows.modeling import nest_params
     from driftrec.workflows.training import train_bundle
 
     spec = _spec(protocol, test_start, first_interaction_only, events)
     try:
-        bundle, fit_s = train_bundle(Dataset.load(data), model, _parse_params(param), spec, data_dir=data)
+        params = nest_params(_parse_params(param))
+        bundle, fit_s = train_bundle(Dataset.load(data), model, params, spec, data_dir=data)
     except (ValueError, KeyError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc
     bundle.save(out)

@@ -48,8 +48,12 @@ def _model_class(name: str) -> type[Any]:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(model_names())}") from None
 
 
-def create(name: str, **params: Any) -> Recommender:
-    """A fresh, unfitted model ``name`` with its config built from ``params`` (and validated there)."""
+def create(name: str, inputs: dict[str, Any] | None = None, **params: Any) -> Recommender:
+    """A fresh, unfitted model ``name`` with its config built from ``params`` (and validated there).
+
+    ``inputs`` are data-derived constructor arguments beside the config (e.g. ``item_text`` for a
+    sequence model with text fusion); see ``driftrec.workflows.modeling.build_model``.
+    """
     cls = _model_class(name)
     allowed = [f.name for f in dataclasses.fields(cls.config_type)]
     unknown = sorted(set(params) - set(allowed))
@@ -58,7 +62,7 @@ def create(name: str, **params: Any) -> Recommender:
             f"invalid parameter(s) for model {name!r}: {', '.join(unknown)}; "
             f"valid parameters: {', '.join(allowed)}"
         )
-    model: Recommender = cls(cls.config_type(**params))
+    model: Recommender = cls(cls.config_type(**params), **(inputs or {}))
     return model
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from driftrec.evaluation.ranking import RankingConfig, RankingResult, evaluate_ranking
 from driftrec.evaluation.results import result_record
 from driftrec.models.base import Recommender
-from driftrec.models.registry import create
+from driftrec.workflows.modeling import build_model, fit_model
 from driftrec.workflows.prepare import Prepared
 
 __all__ = ["Outcome", "evaluate_model", "fit_and_evaluate"]
@@ -51,9 +51,9 @@ def fit_and_evaluate(
 ) -> Outcome:
     """Fit on ``split.train``, evaluate on ``part``; the record follows DESIGN.md §3."""
     params = params or {}
-    model = create(model_name, **params)
+    model = build_model(model_name, params, prepared)
     start = time.perf_counter()
-    model.fit(prepared.split.train)
+    fit_model(model, prepared)
     fit_s = time.perf_counter() - start
     result = evaluate_model(model, prepared, part, ranking, progress)
     eval_s = time.perf_counter() - start - fit_s

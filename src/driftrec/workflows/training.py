@@ -12,9 +12,9 @@ import numpy as np
 from driftrec.data.dataset import Dataset
 from driftrec.evaluation.ranking import RankingConfig
 from driftrec.evaluation.results import result_record
-from driftrec.models.registry import create
 from driftrec.workflows.bundle import Bundle, load_bundle
 from driftrec.workflows.experiment import evaluate_model
+from driftrec.workflows.modeling import build_model, fit_model
 from driftrec.workflows.prepare import SplitSpec, prepare
 
 __all__ = ["evaluate_bundle", "train_bundle"]
@@ -29,9 +29,9 @@ def train_bundle(
 ) -> tuple[Bundle, float]:
     """Fit on the training part of ``spec``'s split; the bundle remembers how to rebuild that split."""
     prepared = prepare(dataset, spec)
-    model = create(model_name, **(params or {}))
+    model = build_model(model_name, params, prepared)
     start = time.perf_counter()
-    model.fit(prepared.split.train)
+    fit_model(model, prepared)
     fit_s = time.perf_counter() - start
     meta = {
         "model": model_name,
