@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 
 from driftrec.data import load_dataset
+from driftrec.data.splits import item_cold_start
 from driftrec.evaluation.ranking import RankingConfig, evaluate_ranking
 from driftrec.evaluation.results import result_record, write_result
+from driftrec.models import create
 from driftrec.models.sequential import SequentialConfig, SequentialRecommender
 from driftrec.training import EpochRecord, TrainingConfig
 from driftrec.workflows.prepare import Prepared, SplitSpec, prepare
@@ -58,6 +60,7 @@ class Experiment:
     config: SequentialConfig
     text: bool = False
     ks: tuple[int, ...] = (5, 10, 20, 50)
+    cold_start: float = 0.0  # share of items held out of training (item cold-start split)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,7 +115,30 @@ EXPERIMENTS: dict[str, Experiment] = {
     "scientific-id+text": Experiment(
         "amazon-unisrec-scientific", "sasrec+text", _seq(loss="full", fusion="id+text"), text=True
     ),
-}
+    "scientific-coldstart-text": Experiment(
+        "amazon-unisrec-scientific", "text-only-coldstart", _seq(loss="full", fusion="text"), text=True,
+        cold_start=0.1,
+    ),
+    "scientific-coldstart-id+text": Experiment(
+        "amazon-unisrec-scientific", "sasrec+text-coldstart", _seq(loss="full", fusion="id+text"), text=True,
+        cold_start=0.1,
+    ),
+}  # fmt: skip
+
+
+def cold_split(prepared: Prepared, share: float, seed: int = 0) -> Prepared:
+    """Hold a random ``share`` of the items with events out of training (item cold-start)."""
+    rng = np.random.default_rng(seed)
+    items = np.unique(prepared.log.item)
+    cold = np.sort(rng.choice(items, size=round(share * items.size), replace=False))
+    return dataclasses.replace(prepared, split=item_cold_start(prepared.split, cold))
+
+
+def popularity_baseline(prepared: Prepared, ranking: RankingConfig) -> dict[str, Any]:
+    """Most-popular fitted on the same training part, evaluated on the same test users."""
+    model = create("most-popular").fit(prepared.split.train)
+    result = evaluate_ranking(model.score, prepared.split.test, prepared.log.n_items, ranking, progress=False)
+    return {"model": "most-popular", "metrics": {k: round(v, 6) for k, v in result.metrics.items()}}
 
 
 def item_text(prepared: Prepared) -> np.ndarray:
@@ -130,6 +156,8 @@ def item_text(prepared: Prepared) -> np.ndarray:
 def run(name: str, budget_s: float | None, out: Path) -> dict[str, Any] | None:
     exp = EXPERIMENTS[name]
     prepared = prepare(load_dataset(exp.dataset), SplitSpec())
+    if exp.cold_start:
+        prepared = cold_split(prepared, exp.cold_start)
     text = item_text(prepared) if exp.text else None
     model = SequentialRecommender(exp.config, item_text=text)
     started = time.perf_counter()
@@ -167,7 +195,7 @@ def run(name: str, budget_s: float | None, out: Path) -> dict[str, Any] | None:
         config=dataclasses.asdict(exp.config) | {"text_encoder": "all-MiniLM-L6-v2" if exp.text else None},
         metrics=result.metrics,
         wall_s=train_s + eval_s,
-        baseline={"published": PUBLISHED.get(exp.dataset, {})},
+        baseline={**popularity_baseline(prepared, ranking), "published": PUBLISHED.get(exp.dataset, {})},
         experiment=name,
         finished=finished,
         epochs_run=len(epochs),

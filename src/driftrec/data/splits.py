@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from driftrec.data.interactions import Histories, InteractionLog
 
-__all__ = ["EvalSet", "Split", "leave_one_out", "temporal_split", "to_microseconds"]
+__all__ = ["EvalSet", "Split", "item_cold_start", "leave_one_out", "temporal_split", "to_microseconds"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -126,6 +126,45 @@ def temporal_split(
         "split": "global-temporal",
         "valid_start_us": t_valid,
         "test_start_us": t_test,
+        "evaluated_users": len(test),
+    }
+    return Split(train, valid, test, protocol)
+
+
+def _drop_items(histories: Histories, cold: NDArray[np.bool_]) -> Histories:
+    keep = ~cold[histories.items]
+    counts = np.bincount(histories.row_index()[keep], minlength=len(histories))
+    offsets = np.zeros(len(histories) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    ts = None if histories.ts is None else histories.ts[keep]
+    event = None if histories.event is None else histories.event[keep]
+    return Histories(histories.user, offsets, histories.items[keep], ts, event)
+
+
+def item_cold_start(split: Split, cold_items: NDArray[np.int64]) -> Split:
+    """Hold ``cold_items`` out of training: the model never sees them, then must rank them.
+
+    Train loses every event of a cold item; validation keeps its users but not cold items (as
+    histories or targets); test keeps only users whose target is a cold item, with their histories
+    as they are (a shopper may have met a new item elsewhere only through its text). Only a model
+    that scores items from their content can find these targets; popularity cannot.
+    """
+    n_items = split.train.n_items
+    cold = np.zeros(n_items + 1, dtype=bool)
+    cold[np.asarray(cold_items, dtype=np.int64)] = True
+    train = split.train.mask(~cold[split.train.item])
+    valid_hist = _drop_items(split.valid.histories, cold)
+    valid_tgt = _drop_items(split.valid.targets, cold)
+    rows = np.flatnonzero(valid_tgt.lengths() > 0).astype(np.int64)
+    valid = EvalSet(valid_hist.take(rows), valid_tgt.take(rows))
+    tgt = split.test.targets
+    hits = np.bincount(tgt.row_index()[cold[tgt.items]], minlength=len(tgt)) > 0
+    test_rows = np.flatnonzero(hits).astype(np.int64)
+    test = EvalSet(split.test.histories.take(test_rows), tgt.take(test_rows))
+    protocol = {
+        **split.protocol,
+        "cold_start": "items",
+        "cold_items": int(cold.sum()),
         "evaluated_users": len(test),
     }
     return Split(train, valid, test, protocol)
