@@ -7,6 +7,7 @@ max length 50. Training uses the train part, early stopping on a fixed subset of
 anything else) continues from there with the same command.
 
 Run: ``.venv/bin/python benchmarks/sequential.py --experiments s3rec-sasrec-ce[,...] [--budget-min 60]``
+(``--stop-epoch N`` pauses every experiment after epoch N, to compare variants at an equal budget.)
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def item_text(prepared: Prepared) -> np.ndarray:
     return embeddings.matrix
 
 
-def run(name: str, budget_s: float | None, out: Path) -> dict[str, Any] | None:
+def run(name: str, budget_s: float | None, out: Path, stop_epoch: int | None = None) -> dict[str, Any] | None:
     exp = EXPERIMENTS[name]
     prepared = prepare(load_dataset(exp.dataset), SplitSpec())
     if exp.cold_start:
@@ -163,6 +164,8 @@ def run(name: str, budget_s: float | None, out: Path) -> dict[str, Any] | None:
     started = time.perf_counter()
 
     def over_budget(record: EpochRecord) -> bool:
+        if stop_epoch is not None and record.epoch >= stop_epoch:
+            return True
         return budget_s is not None and time.perf_counter() - started > budget_s
 
     model.fit(
@@ -220,12 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--experiments", default=",".join(EXPERIMENTS))
     parser.add_argument("--budget-min", type=float, default=None, help="stop training after this (resumable)")
+    parser.add_argument(
+        "--stop-epoch", type=int, default=None, help="pause after this epoch (same schedule; resumable)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     budget = None if args.budget_min is None else args.budget_min * 60
     for name in args.experiments.split(","):
-        run(name, budget, args.out)
+        run(name, budget, args.out, args.stop_epoch)
     return 0
 
 

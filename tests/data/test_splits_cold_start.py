@@ -25,9 +25,9 @@ def test_cold_items_never_reach_training_and_are_the_test_targets() -> None:
     assert len(cold.test) > 0
     for b in range(len(cold.test)):
         assert np.isin(cold.test.targets.sequence(b), cold_ids).any()
-    expected_users = [
-        u for u, t in zip(split.test.targets.user, split.test.targets.items, strict=True) if t in set(cold_ids)
-    ]
+    cold_set = set(cold_ids.tolist())
+    pairs = zip(split.test.targets.user, split.test.targets.items, strict=True)
+    expected_users = [u for u, t in pairs if t in cold_set]
     assert cold.test.targets.user.tolist() == expected_users
     assert cold.protocol["cold_items"] == 4
     # warm items and their events are untouched
