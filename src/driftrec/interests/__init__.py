@@ -1,0 +1,62 @@
+"""Interest migration and evolution analytics: profiles, drift, migration events and their scoring.
+
+Typical use::
+
+    from driftrec.interests import ProfileConfig, build_profiles, find_migrations, migration_matrix
+
+    profiles = build_profiles(events, items, ProfileConfig(level=0, window="7d"))  # (users, windows, cats)
+    migrations = find_migrations(events, items)  # user_id, ts, from/to_category, magnitude, kind, ...
+    flows = migration_matrix(migrations, segments)  # platform-level from -> to, overall and per segment
+"""
+
+from __future__ import annotations
+
+from driftrec.interests.drift import consecutive_drift, drift_frame, drift_summary, js_divergence
+from driftrec.interests.evaluate import MigrationScores, evidence_around, match_migrations, score_migrations
+from driftrec.interests.migration import (
+    MIGRATION_SCHEMA,
+    DetectionConfig,
+    MultinomialCost,
+    best_split_gain,
+    detect_migrations,
+    find_migrations,
+    matrix_array,
+    migration_matrix,
+)
+from driftrec.interests.profiles import (
+    DEFAULT_WEIGHTS,
+    ProfileConfig,
+    Profiles,
+    build_profiles,
+    category_at_level,
+    iter_profiles,
+    parse_window,
+    profile_frame,
+)
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "MIGRATION_SCHEMA",
+    "DetectionConfig",
+    "MigrationScores",
+    "MultinomialCost",
+    "ProfileConfig",
+    "Profiles",
+    "best_split_gain",
+    "build_profiles",
+    "category_at_level",
+    "consecutive_drift",
+    "detect_migrations",
+    "drift_frame",
+    "drift_summary",
+    "evidence_around",
+    "find_migrations",
+    "iter_profiles",
+    "js_divergence",
+    "match_migrations",
+    "matrix_array",
+    "migration_matrix",
+    "parse_window",
+    "profile_frame",
+    "score_migrations",
+]

@@ -1,0 +1,391 @@
+"""Migration events: when a user's interest moved from one category to another, and how.
+
+Per user, the window x category profile is segmented by change-point detection (``ruptures`` Binseg or
+Pelt) with a multinomial cost: a segment is explained by one category distribution, and a change point
+is worth its penalty when splitting the history into two distributions explains the events better.
+
+Choices that matter, and why:
+
+- Only *active* windows enter the signal, each normalised to unit mass. Events come in sessions
+  (a shopper views six items of one category in ten minutes); counting them as independent draws makes
+  every session look like a change. One active window = one observation.
+- A change point becomes a *migration* only if a category gains at least ``min_share`` of the interest
+  (``to_category``; the one that loses most is ``from_category``) and held at most ``max_overlap``
+  before: interest moved somewhere new. This separates "moved from A to B" from the ordinary wobble
+  between a user's several standing interests.
+- Consecutive change points moving interest the same way are one migration seen as a staircase
+  (``ts`` its first step, ``end_ts`` its last). ``kind`` is ``"gradual"`` when the staircase, or the time
+  in which both categories keep alternating as the stronger one, spans at least ``gradual_min_days``;
+  otherwise ``"abrupt"``.
+- For millions of users a vectorised pre-filter computes, for all users of a block at once, the gain of
+  the best single split; Binseg's first step is exactly that test, so users below the penalty are skipped
+  without changing Binseg's answer (for Pelt the filter is a close, not exact, shortcut).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import polars as pl
+import ruptures as rpt
+from ruptures.base import BaseCost
+from ruptures.costs import NotEnoughPoints
+
+from driftrec.data.schema import TIMESTAMP
+from driftrec.interests.drift import js_divergence
+from driftrec.interests.profiles import ProfileConfig, Profiles, iter_profiles, profile_frame
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("binseg", "pelt")
+PENALTY_SCALES = ("log_n", "constant")
+_DAY_US = 86_400_000_000
+MIGRATION_SCHEMA: dict[str, pl.DataType] = {
+    "user_id": pl.String(),
+    "ts": TIMESTAMP,
+    "end_ts": TIMESTAMP,
+    "from_category": pl.String(),
+    "to_category": pl.String(),
+    "magnitude": pl.Float64(),
+    "jsd": pl.Float64(),
+    "kind": pl.String(),
+    "n_before": pl.Int64(),
+    "n_after": pl.Int64(),
+}
+
+
+def _number(name: str, value: object, low: float, high: float, *, low_open: bool = False) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        v = float(value)  # type: ignore[arg-type]
+        ok = (v > low if low_open else v >= low) and v <= high
+    if not ok:
+        raise ValueError(
+            f"{name} must be a number in {'(' if low_open else '['}{low:g}, {high:g}], got {value!r}"
+        )
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """Change-point search and the rules that turn change points into migrations.
+
+    Defaults were tuned on synthetic-shop seed 100 (see ``benchmarks/migration.py``), never on the seeds
+    that are reported. ``penalty`` is in nats of the multinomial likelihood of unit-mass windows, times
+    ``ln(active windows)`` with ``penalty_scale="log_n"`` (a BIC-like penalty: long histories offer
+    more split positions for chance to exploit); ``min_size`` counts active windows per segment.
+    """
+
+    def penalty_for(self, n_active: np.ndarray) -> np.ndarray:
+        """Penalty per user for ``n_active`` active windows."""
+        n = np.asarray(n_active, dtype=np.float64)
+        if self.penalty_scale == "constant":
+            return np.full(n.shape, self.penalty)
+        out: np.ndarray = self.penalty * np.log(np.maximum(n, 2.0))
+        return out
+
+    method: Literal["binseg", "pelt"] = "binseg"
+    penalty: float = 1.0
+    penalty_scale: Literal["log_n", "constant"] = "log_n"
+    min_size: int = 1
+    min_share: float = 0.2
+    max_overlap: float = 0.1
+    gradual_min_days: float = 7.0
+    prefilter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        _number("penalty", self.penalty, 0.0, 1e6, low_open=True)
+        if self.penalty_scale not in PENALTY_SCALES:
+            raise ValueError(f"penalty_scale must be one of {PENALTY_SCALES}, got {self.penalty_scale!r}")
+        if (
+            isinstance(self.min_size, bool)
+            or not isinstance(self.min_size, int)
+            or not 1 <= self.min_size <= 1000
+        ):
+            raise ValueError(f"min_size must be an integer in [1, 1000], got {self.min_size!r}")
+        _number("min_share", self.min_share, 0.0, 1.0)
+        _number("max_overlap", self.max_overlap, 0.0, 1.0)
+        _number("gradual_min_days", self.gradual_min_days, 0.0, 3650.0)
+        if not isinstance(self.prefilter, bool):
+            raise ValueError(f"prefilter must be a bool, got {self.prefilter!r}")
+
+
+class MultinomialCost(BaseCost):  # type: ignore[misc]
+    """Negative log-likelihood of a segment's category counts under its own multinomial (ruptures cost).
+
+    ``error(a, b) = N log N - sum_c n_c log n_c`` with ``n`` the summed rows ``a..b-1`` and ``N = sum n``.
+    For signals up to ``table_rows`` rows every segment's cost is computed at ``fit`` in one NumPy pass,
+    so ruptures' many ``error`` calls are table look-ups; longer signals use cumulative sums per call.
+    """
+
+    model = "multinomial"
+    min_size = 1
+
+    def __init__(self, table_rows: int = 256) -> None:
+        self.signal: np.ndarray | None = None
+        self.table_rows = table_rows
+        self._cum = np.zeros((1, 1))
+        self._table: list[list[float]] | None = None
+
+    def fit(self, signal: np.ndarray) -> MultinomialCost:
+        data = signal.reshape(-1, 1) if signal.ndim == 1 else signal
+        self.signal = data
+        self._cum = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(data, axis=0)])
+        self._table = None
+        if data.shape[0] <= self.table_rows:
+            counts = np.maximum(self._cum[None, :, :] - self._cum[:, None, :], 0.0)  # [start, end, c]
+            self._table = _nll(counts).tolist()
+        return self
+
+    def error(self, start: int, end: int) -> float:
+        if end - start < self.min_size:
+            raise NotEnoughPoints
+        if self._table is not None:
+            return float(self._table[start][end])
+        counts = self._cum[end] - self._cum[start]
+        total = float(counts.sum())
+        if total <= 0.0:
+            return 0.0
+        positive = counts[counts > 1e-12]
+        return total * math.log(total) - float((positive * np.log(positive)).sum())
+
+
+def _nll(counts: np.ndarray) -> np.ndarray:
+    """Multinomial NLL of count vectors along the last axis (vectorised twin of ``MultinomialCost``)."""
+    total = counts.sum(axis=-1)
+    xlogx = np.where(counts > 0, counts * np.log(np.where(counts > 0, counts, 1.0)), 0.0).sum(axis=-1)
+    out: np.ndarray = np.where(total > 0, total * np.log(np.where(total > 0, total, 1.0)), 0.0) - xlogx
+    return out
+
+
+def best_split_gain(unit: np.ndarray, active: np.ndarray, min_size: int) -> np.ndarray:
+    """(U,) largest cost drop of one split, each side holding >= ``min_size`` active windows.
+
+    ``unit`` is (U, W, C) with every active window summing to one. Loops over the W split positions,
+    vectorised over users, so memory stays at a few (U, C) arrays besides the input.
+    """
+    n_users, n_windows, _ = unit.shape
+    total = unit.sum(axis=1)
+    whole = _nll(total)
+    n_active = active.sum(axis=1)
+    left = np.zeros_like(total)
+    left_n = np.zeros(n_users, dtype=np.int64)
+    best = np.full(n_users, -np.inf)
+    for w in range(1, n_windows):
+        left += unit[:, w - 1]
+        left_n += active[:, w - 1]
+        ok = (left_n >= min_size) & (n_active - left_n >= min_size) & active[:, w]
+        if ok.any():
+            gain = whole[ok] - _nll(left[ok]) - _nll(total[ok] - left[ok])
+            best[ok] = np.maximum(best[ok], gain)
+    return best
+
+
+def _change_points(signal: np.ndarray, config: DetectionConfig, penalty: float) -> list[int]:
+    """Indices (into the rows of ``signal``) where a new segment starts, by ruptures."""
+    if signal.shape[0] < 2 * config.min_size:
+        return []
+    estimator = rpt.Binseg if config.method == "binseg" else rpt.Pelt
+    algo = estimator(custom_cost=MultinomialCost(), min_size=config.min_size, jump=1)
+    bkps: list[int] = algo.fit(signal).predict(pen=penalty)
+    return [int(b) for b in bkps[:-1]]
+
+
+class _Change(NamedTuple):
+    window: int  # window index of ts
+    end_window: int  # window index of end_ts (== window for a single step)
+    frm: int  # column of the signal
+    to: int
+    magnitude: float
+    before: np.ndarray  # shares before, over the signal's columns
+    after: np.ndarray
+    kind: str
+    n_before: int
+    n_after: int
+
+
+def _boundary(windows: np.ndarray, t: int) -> int:
+    """Window index in the middle of the gap between active rows ``t - 1`` and ``t``."""
+    return (int(windows[t - 1]) + 1 + int(windows[t])) // 2
+
+
+def _shares(signal: np.ndarray, a: int, t0: int, t1: int, b: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Shares of rows ``a..t0-1`` and ``t1..b-1`` (a staircase in between left out), the categories that
+    gain most (to) and lose most (from)."""
+    before, after = signal[a:t0].sum(axis=0), signal[t1:b].sum(axis=0)
+    p, q = before / before.sum(), after / after.sum()
+    delta = q - p
+    return p, q, int(delta.argmax()), int(delta.argmin())
+
+
+def _describe(
+    signal: np.ndarray, windows: np.ndarray, bkps: list[int], config: DetectionConfig, window_days: float
+) -> list[_Change]:
+    """Turn change points into migrations.
+
+    Consecutive change points that move interest the same way (same from and to categories) are one
+    migration seen as a staircase: it starts at the first step, ends at the last, and is judged on the
+    segments outside the staircase.
+    """
+    bounds = [0, *bkps, signal.shape[0]]
+    runs: list[list[int]] = []
+    last: tuple[int, int] | None = None
+    for i in range(1, len(bounds) - 1):
+        _, _, to, frm = _shares(signal, bounds[i - 1], bounds[i], bounds[i], bounds[i + 1])
+        if runs and last == (to, frm):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        last = (to, frm)
+    out = []
+    for run in runs:
+        a, t0, t1, b = bounds[run[0] - 1], bounds[run[0]], bounds[run[-1]], bounds[run[-1] + 1]
+        p, q, to, frm = _shares(signal, a, t0, t1, b)
+        gain = q[to] - p[to]
+        if gain < config.min_share or p[to] > config.max_overlap:
+            continue
+        rows, wins = signal[a:b], windows[a:b]
+        to_wins, from_wins = wins[rows[:, to] > rows[:, frm]], wins[rows[:, frm] > rows[:, to]]
+        overlap = (from_wins[-1] - to_wins[0]) * window_days if to_wins.size and from_wins.size else 0.0
+        start, end = _boundary(windows, t0), _boundary(windows, t1)
+        spread = max(float(overlap), (end - start) * window_days)
+        kind = "gradual" if config.gradual_min_days > 0 and spread >= config.gradual_min_days else "abrupt"
+        out.append(_Change(start, end, frm, to, float(gain), p, q, kind, t0 - a, b - t1))
+    return out
+
+
+def detect_migrations(profiles: Profiles, config: DetectionConfig | None = None) -> pl.DataFrame:
+    """Migrations of every user of one profile block, as a frame in :data:`MIGRATION_SCHEMA` order.
+
+    ``ts`` is the window boundary nearest the middle of the gap between the last active window before
+    the change and the first after it (``end_ts`` the same for the last step of a staircase; equal to
+    ``ts`` for a single step). ``magnitude`` is the share of interest the to-category gained, ``jsd``
+    the Jensen-Shannon divergence (bits) between before and after, ``n_before``/``n_after`` the active
+    windows behind each side. Profiles must be undecayed window sums (decay smears changes).
+    """
+    cfg = config if config is not None else DetectionConfig()
+    if profiles.config.decay_half_life_days is not None:
+        raise ValueError("detect_migrations needs window sums: build profiles with decay_half_life_days=None")
+    total = profiles.values.sum(axis=2, keepdims=True)
+    active = total[:, :, 0] > 0
+    unit = np.divide(profiles.values, total, out=np.zeros_like(profiles.values), where=total > 0)
+    n_active = active.sum(axis=1)
+    penalties = cfg.penalty_for(n_active)
+    candidates = n_active >= 2 * cfg.min_size
+    if cfg.prefilter and candidates.any():
+        idx = np.flatnonzero(candidates)
+        gains = best_split_gain(unit[idx], active[idx], cfg.min_size)
+        candidates[idx] = gains > penalties[idx] - 1e-9  # slack: float noise must not drop a tie
+    starts_us = profiles.window_starts.dt.epoch("us").to_numpy()
+    window_days = profiles.config.window_days
+    cols: dict[str, list[Any]] = {name: [] for name in MIGRATION_SCHEMA}
+    touched = profiles.values.sum(axis=1) > 0  # (U, C) categories each user ever weighted
+    befores: list[np.ndarray] = []
+    afters: list[np.ndarray] = []
+    for u in np.flatnonzero(candidates):
+        windows = np.flatnonzero(active[u])
+        used = np.flatnonzero(touched[u])
+        signal = unit[u, windows][:, used]
+        bkps = _change_points(signal, cfg, float(penalties[u]))
+        for change in _describe(signal, windows, bkps, cfg, window_days):
+            cols["user_id"].append(profiles.user_ids[int(u)])
+            cols["ts"].append(int(starts_us[change.window]))
+            cols["end_ts"].append(int(starts_us[change.end_window]))
+            cols["from_category"].append(profiles.categories[used[change.frm]])
+            cols["to_category"].append(profiles.categories[used[change.to]])
+            cols["magnitude"].append(change.magnitude)
+            befores.append(np.bincount(used, change.before, minlength=len(profiles.categories)))
+            afters.append(np.bincount(used, change.after, minlength=len(profiles.categories)))
+            cols["kind"].append(change.kind)
+            cols["n_before"].append(change.n_before)
+            cols["n_after"].append(change.n_after)
+    logger.debug("change-point search on %d of %d users", int(candidates.sum()), candidates.shape[0])
+    if befores:
+        cols["jsd"] = js_divergence(np.stack(befores), np.stack(afters)).tolist()
+    frame = pl.DataFrame(cols, schema={**MIGRATION_SCHEMA, "ts": pl.Int64(), "end_ts": pl.Int64()})
+    as_time = [
+        pl.col(c).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").cast(TIMESTAMP)
+        for c in ("ts", "end_ts")
+    ]
+    return frame.with_columns(*as_time)
+
+
+def find_migrations(
+    events: pl.DataFrame | pl.LazyFrame,
+    items: pl.DataFrame | pl.LazyFrame,
+    profile_config: ProfileConfig | None = None,
+    detection_config: DetectionConfig | None = None,
+    *,
+    chunk_users: int = 8_192,
+) -> pl.DataFrame:
+    """Events to migrations: daily window sums by default, then :func:`detect_migrations` block by block."""
+    pcfg = profile_config if profile_config is not None else ProfileConfig(window="1d")
+    began = time.perf_counter()
+    frame = profile_frame(events, items, pcfg)
+    categories = tuple(frame["category"].unique().sort().to_list())
+    n_windows = int(frame["window"].max()) + 1 if frame.height else 0  # type: ignore[arg-type]
+    parts = [
+        detect_migrations(block, detection_config)
+        for block in iter_profiles(
+            frame, pcfg, chunk_users=chunk_users, categories=categories, n_windows=n_windows
+        )
+    ]
+    out = pl.concat(parts) if parts else pl.DataFrame(schema=MIGRATION_SCHEMA)
+    logger.info(
+        "found %d migrations among %d users in %.1fs",
+        out.height,
+        frame["user_id"].n_unique(),
+        time.perf_counter() - began,
+    )
+    return out
+
+
+def migration_matrix(
+    migrations: pl.DataFrame,
+    segments: pl.DataFrame | None = None,
+    *,
+    segment_column: str = "segment",
+    value: Literal["count", "magnitude"] = "count",
+) -> pl.DataFrame:
+    """Platform-level from -> to flows: ``segment, from_category, to_category, flow, share``.
+
+    ``flow`` counts migrations (or sums their magnitude); ``share`` is the flow over everything leaving
+    ``from_category`` in that segment. ``segment`` is ``"all"`` for the whole platform; with ``segments``
+    (``user_id`` plus ``segment_column``) every segment's matrix follows. Users without a segment are
+    only in ``"all"``.
+    """
+    if value not in ("count", "magnitude"):
+        raise ValueError(f"value must be 'count' or 'magnitude', got {value!r}")
+    flow = pl.len().cast(pl.Float64) if value == "count" else pl.col("magnitude").sum()
+    keys = ["segment", "from_category", "to_category"]
+    parts = [migrations.with_columns(segment=pl.lit("all"))]
+    if segments is not None:
+        seg = segments.select("user_id", pl.col(segment_column).cast(pl.String).alias("segment"))
+        parts.append(migrations.join(seg, on="user_id", how="inner"))
+    grouped = pl.concat([p.select("segment", "from_category", "to_category", "magnitude") for p in parts])
+    return (
+        grouped.group_by(keys)
+        .agg(flow.alias("flow"))
+        .with_columns(share=pl.col("flow") / pl.col("flow").sum().over("segment", "from_category"))
+        .sort(keys)
+    )
+
+
+def matrix_array(
+    matrix: pl.DataFrame, categories: list[str] | None = None, *, segment: str = "all", column: str = "flow"
+) -> tuple[np.ndarray, list[str]]:
+    """Dense (C, C) array ``[from, to]`` of one segment of :func:`migration_matrix`, with its labels."""
+    part = matrix.filter(pl.col("segment") == segment)
+    cats = categories or sorted(set(part["from_category"].to_list()) | set(part["to_category"].to_list()))
+    index = {c: i for i, c in enumerate(cats)}
+    out = np.zeros((len(cats), len(cats)))
+    for frm, to, v in part.select("from_category", "to_category", column).iter_rows():
+        if frm in index and to in index:
+            out[index[frm], index[to]] = v
+    return out, cats
