@@ -61,6 +61,13 @@ def test_loss_falls_and_history_has_one_record_per_epoch() -> None:
     assert all(r.sequences_per_s > 0 and r.metrics == {} for r in history.epochs)
 
 
+def test_bf16_autocast_trains_to_the_same_fit_as_fp32() -> None:
+    fp32 = train(Regression(), Toy(), config())
+    bf16 = train(Regression(), Toy(), config(precision="bf16"))
+    assert bf16.losses[-1] < 0.5 * bf16.losses[0]
+    assert bf16.losses[-1] == pytest.approx(fp32.losses[-1], rel=0.1, abs=0.02)
+
+
 def test_early_stopping_restores_the_best_epoch() -> None:
     scripted = iter([0.1, 0.3, 0.2, 0.25, 0.9, 0.9])
     snapshots: dict[int, dict[str, Tensor]] = {}

@@ -30,6 +30,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
         "TrainingConfig.device must be 'auto', 'cpu', 'cuda' or 'cuda:<index>', got 'cuda:x'",
     ),
     ({"num_threads": -2}, "TrainingConfig.num_threads must be an integer >= 0 (0 = torch's default), got -2"),
+    ({"precision": "fp16"}, "TrainingConfig.precision must be one of fp32, bf16, got 'fp16'"),
 ]
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["DECAYS", "TrainingConfig"]
+__all__ = ["DECAYS", "PRECISIONS", "TrainingConfig"]
 
 #: Learning-rate shapes after warm-up.
 DECAYS = ("linear", "cosine", "constant")
+#: Numeric precision of the training forward pass.
+PRECISIONS = ("fp32", "bf16")
 
 
 def _is_int(value: object, low: int) -> bool:
@@ -35,7 +37,10 @@ class TrainingConfig:
     stopping (0 = never stop early); eval_every: epochs between validations; valid_users: evaluate on a
     fixed random subset of this many validation users (0 = all), for speed on big logs;
     seed: fixes initialisation, data order, masks and negatives; device: "auto" (CUDA if present),
-    "cpu", "cuda", "cuda:1"...; num_threads: torch CPU threads (0 = torch's default).
+    "cpu", "cuda", "cuda:1"...; num_threads: torch CPU threads (0 = torch's default);
+    precision: "fp32", or "bf16" to run the training forward pass under bfloat16 autocast (matmuls in
+    bf16, losses and weights in fp32) -- about 2x faster full-softmax steps on CPUs with AVX512-BF16/AMX
+    and on recent GPUs; validation and inference stay fp32.
     """
 
     epochs: int = 50
@@ -52,6 +57,7 @@ class TrainingConfig:
     seed: int = 0
     device: str = "auto"
     num_threads: int = 0
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         checks = (
@@ -73,6 +79,7 @@ class TrainingConfig:
             ("seed", _is_int(self.seed, 0), "an integer >= 0"),
             ("device", _valid_device(self.device), "'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
             ("num_threads", _is_int(self.num_threads, 0), "an integer >= 0 (0 = torch's default)"),
+            ("precision", self.precision in PRECISIONS, f"one of {', '.join(PRECISIONS)}"),
         )
         for name, ok, allowed in checks:
             if not ok:

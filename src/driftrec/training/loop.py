@@ -266,9 +266,12 @@ def _train_epoch(
     batches = _batches(shard, per_rank_batch)
     params = [p for p in wrapped.parameters() if p.requires_grad]
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    bf16 = config.precision == "bf16"
     for step, indices in enumerate(batches):
         batch = move_batch(data.collate(indices, rng), device)
-        loss = wrapped(batch)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = wrapped(batch)
+        loss = loss.float()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.clip_norm > 0:

@@ -36,6 +36,14 @@ def test_each_objective_lowers_its_loss(shop: Prepared, tiny: Tiny, objective: s
     assert model.name == ("bert4rec" if objective == "masked" else "sasrec")
 
 
+def test_bf16_training_lowers_the_full_softmax_loss_like_fp32(shop: Prepared, tiny: Tiny) -> None:
+    fp32 = SequentialRecommender(tiny(epochs=3)).fit(shop.split.train).history
+    bf16 = SequentialRecommender(tiny(epochs=3, precision="bf16")).fit(shop.split.train).history
+    assert fp32 is not None and bf16 is not None
+    assert bf16.losses[-1] < bf16.losses[0]
+    assert bf16.losses[-1] == pytest.approx(fp32.losses[-1], rel=0.05)
+
+
 def test_causal_model_beats_most_popular_and_keeps_its_best_epoch(shop: Prepared, tiny: Tiny) -> None:
     split, n_items = shop.split, shop.split.train.n_items
     model = SequentialRecommender(tiny(epochs=15, lr=5e-3, patience=3)).fit(split.train, valid=split.valid)
