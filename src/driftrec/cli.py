@@ -19,6 +19,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from driftrec import __version__
+from driftrec.ranking.cli import app as rank_app
 
 app = typer.Typer(
     name="driftrec",
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Import, inspect and split event logs.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(rank_app, name="rank")
 
 console = Console()
 err = Console(stderr=True)
