@@ -100,9 +100,11 @@ class Bundle:
         self.model.save(out / "model")
         self.users.save(out / "users.parquet")
         self.items.save(out / "items.parquet")
-        np.savez_compressed(
-            out / "known.npz", user=self.known.user, offsets=self.known.offsets, items=self.known.items
-        )
+        known = self.known
+        arrays: dict[str, Any] = {"user": known.user, "offsets": known.offsets, "items": known.items}
+        if known.ts is not None and known.event is not None:  # serving's interest timelines need them
+            arrays.update(ts=known.ts, event=known.event)
+        np.savez_compressed(out / "known.npz", **arrays)
         (out / "bundle.json").write_text(json.dumps(self.meta, indent=2, default=str))
         return out
 
@@ -113,7 +115,9 @@ def load_bundle(directory: str | Path) -> Bundle:
     if not (src / "bundle.json").exists():
         raise FileNotFoundError(f"{src} is not a driftrec model bundle (no bundle.json)")
     arrays = np.load(src / "known.npz")
-    known = Histories(arrays["user"], arrays["offsets"], arrays["items"])
+    known = Histories(
+        arrays["user"], arrays["offsets"], arrays["items"], arrays.get("ts"), arrays.get("event")
+    )
     return Bundle(
         load_model(src / "model"),
         IdMap.load(src / "users.parquet"),

@@ -1,0 +1,71 @@
+"""Everything the service is configured by, in one frozen dataclass handed to ``create_app`` (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from driftrec.features.text import TextEncoderConfig
+from driftrec.serving.index import IndexConfig
+from driftrec.serving.rerank import Reranker
+from driftrec.serving.security import ApiKeyRecord
+
+__all__ = ["ServingSettings"]
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """How to serve one model bundle.
+
+    ``db``: SQLite file path or ``postgresql://`` URL. ``items``: Parquet/CSV catalogue (item_id, title,
+    category, price, ...) for filters, search and explanations; None reads the catalogue of the data
+    directory the bundle was trained from, when it recorded one. ``api_keys`` empty: no authentication
+    (development only). ``pseudonymise_key``: user ids are replaced by a keyed hash at the boundary.
+    ``search``: embed the catalogue's text at start-up so that ``/search`` and ``POST /items`` work.
+    """
+
+    model: Path
+    db: str = "events.sqlite"
+    items: Path | None = None
+    synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    api_keys: tuple[ApiKeyRecord, ...] = ()
+    pseudonymise_key: bytes | None = None
+    max_body_bytes: int = 1_000_000
+    max_batch: int = 1_000
+    max_k: int = 500
+    max_events_per_user: int = 10_000
+    candidate_pool: int = 200
+    search: bool = True
+    search_candidates: int = 100
+    personal_weight: float = 1.0
+    text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    reranker: Reranker | None = None
+    title: str = "driftrec"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model", Path(self.model))
+        if self.items is not None:
+            object.__setattr__(self, "items", Path(self.items))
+        if not isinstance(self.db, str) or not self.db:
+            raise ValueError(f"db must be a SQLite path or a postgresql:// URL, got {self.db!r}")
+        if self.synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', got {self.synchronous!r}")
+        for name, low in (
+            ("max_body_bytes", 1024),
+            ("max_batch", 1),
+            ("max_k", 1),
+            ("max_events_per_user", 1),
+            ("candidate_pool", 1),
+            ("search_candidates", 1),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not isinstance(self.personal_weight, int | float) or not 0 <= self.personal_weight <= 100:
+            raise ValueError(f"personal_weight must be a number in [0, 100], got {self.personal_weight!r}")
+        if self.pseudonymise_key is not None and not self.pseudonymise_key:
+            raise ValueError("pseudonymise_key must be None or non-empty bytes")
+        if self.reranker is not None and not isinstance(self.reranker, Reranker):
+            raise ValueError("reranker must have a rerank(user_state, candidates, scores) method")
