@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench-baselines bench-data-scale clean
+.PHONY: install demo test lint chromium bench-baselines bench-data-scale bench-migration bench-interest-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Headless browser for PNG export of Plotly figures (Kaleido) and browser tests; installed once if missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
 demo: $(STAMP)
 	$(BIN)/driftrec demo --out runs/demo
 
@@ -22,10 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) chromium lint
 	$(BIN)/pytest -q -m "not slow"
 
-test-all: $(STAMP) lint
+test-all: $(STAMP) chromium lint
 	$(BIN)/pytest -q
 
 bench-baselines: $(STAMP)
@@ -33,6 +39,12 @@ bench-baselines: $(STAMP)
 
 bench-data-scale: $(STAMP)
 	$(BIN)/python benchmarks/data_scale.py
+
+bench-migration: $(STAMP) chromium
+	$(BIN)/python benchmarks/migration.py
+
+bench-interest-scale: $(STAMP)
+	$(BIN)/python benchmarks/interest_scale.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -48,16 +48,20 @@ class EvolutionConfig:
     ``peak``; a trajectory whose range stays under ``steady_range`` of its maximum is ``steady``.
     A burst needs a jump of ``burst_jump`` (share) above the mean of the ``burst_lookback`` active windows
     before it, lasting at most ``burst_max_windows`` active windows, after which the share comes back
-    below ``baseline + burst_jump / 2``.
+    below ``baseline + burst_jump / 2``. The category must have been minor before (baseline at most
+    ``burst_max_baseline``: a burst is a *new* interest flaring up) and every burst window must hold at
+    least ``burst_min_events`` events, so that one stray click on a quiet day is not a burst.
     """
 
     smooth: int = 3
     present_share: float = 0.05
     peak_fraction: float = 0.8
     steady_range: float = 0.5
-    burst_jump: float = 0.4
+    burst_jump: float = 0.5
     burst_lookback: int = 3
     burst_max_windows: int = 2
+    burst_max_baseline: float = 0.2
+    burst_min_events: int = 3
 
     def __post_init__(self) -> None:
         _check("smooth", self.smooth, 1, 10_000, integer=True)
@@ -67,6 +71,8 @@ class EvolutionConfig:
         _check("burst_jump", self.burst_jump, 1e-9, 1.0)
         _check("burst_lookback", self.burst_lookback, 1, 10_000, integer=True)
         _check("burst_max_windows", self.burst_max_windows, 1, 10_000, integer=True)
+        _check("burst_max_baseline", self.burst_max_baseline, 0.0, 1.0)
+        _check("burst_min_events", self.burst_min_events, 0, 1_000_000, integer=True)
 
 
 def _forward_fill(shares: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -198,6 +204,7 @@ def find_bursts(profiles: Profiles, config: EvolutionConfig | None = None) -> pl
     """
     cfg = config if config is not None else EvolutionConfig()
     packed, order, valid = _compact(profiles.shares(), profiles.active())
+    events = np.take_along_axis(profiles.n_events, order, axis=1)
     n_users, n_windows, n_cats = packed.shape
     look = cfg.burst_lookback
     vf = valid.astype(np.float64)[:, :, None]
@@ -220,10 +227,12 @@ def find_bursts(profiles: Profiles, config: EvolutionConfig | None = None) -> pl
     for k in range(1, cfg.burst_max_windows + 1):
         row = np.minimum(w + k - 1, n_windows - 1)
         in_range = (w + k - 1 < n_windows)[None, :, None] & np.take(valid, row, axis=1)[:, :, None]
-        high &= in_range & (np.take(packed, row, axis=1) - before >= cfg.burst_jump)
+        enough = (np.take(events, row, axis=1) >= cfg.burst_min_events)[:, :, None]
+        high &= in_range & enough & (np.take(packed, row, axis=1) - before >= cfg.burst_jump)
         after, n_after = span_mean(w + k, w + k + look)
         during, _ = span_mean(w, w + k)
         hit = high & ~found & (n_before > 0) & (n_after > 0) & (after < before + cfg.burst_jump / 2)
+        hit &= before <= cfg.burst_max_baseline
         found |= hit
         length[hit] = k
         level[hit] = during[hit]

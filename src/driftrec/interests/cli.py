@@ -1,0 +1,98 @@
+"""``driftrec interests ...``: interest analytics from the command line (library: driftrec.reports)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+app = typer.Typer(help="Interest migration and evolution: reports and analytics.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """Interest migration and evolution analytics."""
+
+
+@app.command("report")
+def report(
+    out: Annotated[Path, typer.Option(help="Directory for index.html, png/ and facts.json.")],
+    dataset: Annotated[
+        str | None, typer.Option(help="Registered dataset name, e.g. movielens-latest-small.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Saved dataset directory (from 'data import' or 'simulate').")
+    ] = None,
+    synthetic: Annotated[bool, typer.Option("--synthetic", help="Generate a synthetic shop.")] = False,
+    users: Annotated[int, typer.Option(help="Users of the synthetic shop.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic shop.")] = 0,
+    level: Annotated[int, typer.Option(help="Category depth: 0 = top level.")] = 0,
+    category_column: Annotated[
+        str, typer.Option(help="Item column with categories (a list column counts each, e.g. genres).")
+    ] = "category",
+    window: Annotated[
+        str | None, typer.Option(help="Window length such as 1d, 7d, 91d (default: ~100 windows).")
+    ] = None,
+    segments: Annotated[int, typer.Option(help="Number of user segments.")] = 5,
+    examples: Annotated[int, typer.Option(help="Users to draw an interest stream for.")] = 3,
+    user: Annotated[list[str] | None, typer.Option(help="A user to draw (repeatable).")] = None,
+    png: Annotated[bool, typer.Option(help="Write PNGs (needs Chromium: make chromium).")] = True,
+    trends: Annotated[bool, typer.Option(help="Add category demand forecasts (statsforecast).")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+) -> None:
+    """Write an interest migration report (library: driftrec.reports.write_interest_report)."""
+    from driftrec.data import load_dataset
+    from driftrec.data.dataset import Dataset
+    from driftrec.data.synthetic import SyntheticShopConfig, generate
+    from driftrec.reports import ReportConfig, write_interest_report
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False)],
+        force=True,
+    )
+    if sum([dataset is not None, data is not None, synthetic]) != 1:
+        err.print("[bold red]error:[/] give exactly one of --dataset, --data or --synthetic")
+        raise typer.Exit(code=2)
+    truth: pl.DataFrame | None = None
+    try:
+        if synthetic:
+            shop = generate(SyntheticShopConfig(n_users=users, seed=seed))
+            source, truth = shop.dataset, shop.truth
+        elif dataset is not None:
+            source = load_dataset(dataset)
+        else:
+            assert data is not None
+            source = Dataset.load(data)
+            if (data / "truth.parquet").exists():
+                truth = pl.read_parquet(data / "truth.parquet")
+        config = ReportConfig(
+            level=level,
+            category_column=category_column,
+            window=window,
+            n_segments=segments,
+            example_users=examples,
+            users=tuple(user or ()),
+            png=png,
+            trends=trends,
+        )
+        files = write_interest_report(source, out, config, truth=truth)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from exc
+    f = files.facts
+    console.print(
+        f"[bold]{f['dataset']}[/]: {f['users']:,} users, {f['categories']} categories, "
+        f"{f['migrations']:,} migrations ({f['abrupt']} abrupt, {f['gradual']} gradual), {f['bursts']} bursts"
+    )
+    console.print(f"report: {files.html}")
+    for name, path in files.pngs.items():
+        console.print(f"  {name}: {path}")
