@@ -209,7 +209,7 @@ class _Ridge:
 
     def solve(self) -> tuple[F64, F64]:
         """(theta, A^-1)."""
-        a_inv: F64 = np.linalg.inv(self.a)
+        a_inv: F64 = np.asarray(np.linalg.inv(self.a), dtype=np.float64)
         theta: F64 = a_inv @ self.b
         return theta, a_inv
 
