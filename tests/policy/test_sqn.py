@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import torch
 
-from driftrec.data.interactions import InteractionLog
+from driftrec.data.interactions import Histories, InteractionLog
 from driftrec.data.schema import EVENT_CODE
 from driftrec.data.synthetic import SyntheticShopConfig, generate
 from driftrec.models.sequential.batches import BatchLayout
@@ -26,7 +26,7 @@ from driftrec.policy.sqn import (
     td_targets,
 )
 from driftrec.policy.sqn_data import prepare_log, split_users
-from driftrec.policy.sqn_eval import group_metrics, next_item_metrics
+from driftrec.policy.sqn_eval import group_metrics, next_item_metrics, next_item_ranks
 from driftrec.policy.sqn_model import SQNRecommender
 from driftrec.training.config import TrainingConfig
 
@@ -289,3 +289,27 @@ def test_prepare_log_keeps_actions_and_applies_the_core() -> None:
     log, facts = prepare_log(events, user_k=2, item_k=2)
     assert facts == {"events": 4, "users": 2, "items": 2, "purchases": 1}
     assert EVENT_CODE["rating"] not in set(log.event.tolist())
+
+
+def test_next_item_ranks_match_scoring_each_prefix_alone() -> None:
+    log = _tiny_log()
+    training = TrainingConfig(epochs=1, batch_size=2, patience=0, device="cpu", num_threads=1)
+    seq = SequentialConfig(
+        max_len=4, hidden=8, blocks=1, heads=1, inner=16, dropout=0.0, behaviours=True, training=training
+    )
+    model = SQNRecommender(SQNConfig(variant="qlearning", sequence=seq)).fit(log)
+    ranks, codes = next_item_ranks(model, log)
+    hist = log.histories()
+    expected_ranks, expected_codes = [], []
+    for b in range(len(hist)):
+        lo, hi = int(hist.offsets[b]), int(hist.offsets[b + 1])
+        for t in range(lo + 1, hi):  # every event after a user's first is a target
+            prefix = Histories(
+                np.array([b + 1]), np.array([0, t - lo]), log.item[lo:t], log.ts[lo:t], log.event[lo:t]
+            )
+            scores = model.score(prefix)[0]
+            expected_ranks.append(int((scores > scores[log.item[t]]).sum()))
+            expected_codes.append(int(log.event[t]))
+    assert sorted(zip(ranks.tolist(), codes.tolist(), strict=True)) == sorted(
+        zip(expected_ranks, expected_codes, strict=True)
+    )
