@@ -20,6 +20,7 @@ from rich.table import Table
 
 from driftrec import __version__
 from driftrec.interests.cli import app as interests_app
+from driftrec.policy.cli import app as policy_app
 from driftrec.ranking.cli import app as rank_app
 from driftrec.serving.cli import app as serving_app
 
@@ -33,6 +34,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Import, inspect and split event logs.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(interests_app, name="interests")
+app.add_typer(policy_app, name="policy")
 app.add_typer(rank_app, name="rank")
 app.add_typer(serving_app, name="serve")
 

@@ -115,18 +115,36 @@ class ShopEnvironment:
             raise ValueError(f"respond_batch got {len(times)} times for {users.shape[0]} users")
         return self._sample(users, items, np.array([self._seconds(x) for x in times]))
 
-    def _sample(
+    def funnel(
+        self, user_index: np.ndarray, item_index: np.ndarray, t: dt.datetime | Sequence[dt.datetime]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ground truth behind :meth:`respond_batch`, for oracles and regret (draws no random numbers).
+
+        ``user_index`` (B,) and ``item_index`` (B, K) are 0-based indices (``u000123`` -> 123); returns
+        P(click | examined), P(cart | click), P(purchase | cart), each (B, K), at ``t`` (one or per user).
+        """
+        users = np.asarray(user_index, dtype=np.int64)
+        times = [t] * users.shape[0] if isinstance(t, dt.datetime) else list(t)
+        return self._funnel(
+            users, np.asarray(item_index, dtype=np.int64), np.array([self._seconds(x) for x in times])
+        )
+
+    def _funnel(
         self, users: np.ndarray, items: np.ndarray, seconds: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        world, (n_rows, n_shown) = self._world, items.shape
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        world = self._world
         weights = slot_weights(world.plans, users, seconds)  # (B, S)
         leaves = world.catalog.item_leaf[items]  # (B, K)
         hit = world.plans.leaf[users][:, None, :] == leaves[:, :, None]  # (B, K, S)
         top = weights.max(axis=1, keepdims=True)
         affinity = (hit * weights[:, None, :]).sum(axis=2) / np.where(top > 0, top, 1.0)
-        p_click, p_cart, p_purchase = funnel_probabilities(
-            affinity, world.catalog.item_price_ratio[items], self.config
-        )
+        return funnel_probabilities(affinity, world.catalog.item_price_ratio[items], self.config)
+
+    def _sample(
+        self, users: np.ndarray, items: np.ndarray, seconds: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n_rows, n_shown = items.shape
+        p_click, p_cart, p_purchase = self._funnel(users, items, seconds)
         u = self._rng.random((4, n_rows, n_shown))
         examined = u[0] < examination_probability(
             np.arange(n_shown, dtype=np.float64), self.config.position_bias
