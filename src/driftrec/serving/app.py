@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from driftrec import __version__
 from driftrec.data.schema import EVENT_TYPES
+from driftrec.serving import dashboard
 from driftrec.serving import schemas as S
 from driftrec.serving.explain import Explanation
 from driftrec.serving.interests import user_interests
@@ -34,6 +35,8 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 IdPath = Annotated[str, Path(min_length=1, max_length=S.MAX_ID)]
 
 
@@ -180,7 +183,7 @@ def create_app(settings: ServingSettings) -> FastAPI:
                 pseudo(e.user_id),
                 e.item_id,
                 e.event,
-                int(e.ts.timestamp() * 1_000_000) if e.ts is not None else int(now),
+                (e.ts - _EPOCH) // _MICROSECOND if e.ts is not None else int(now),  # exact, no float
                 e.value,
                 e.session_id,
             )
@@ -378,13 +381,5 @@ def create_app(settings: ServingSettings) -> FastAPI:
         """Prometheus text format: request counts and latency by route, events ingested, live users."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    _include_dashboard(app)
-    return app
-
-
-def _include_dashboard(app: FastAPI) -> None:
-    try:
-        from driftrec.serving import dashboard
-    except ImportError:
-        return
     app.include_router(dashboard.router)
+    return app
