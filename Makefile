@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint chromium bench-baselines bench-data-scale bench-migration bench-interest-scale clean
+.PHONY: install demo test lint chromium bench-baselines bench-data-scale bench-migration bench-interest-scale bench-durability bench-fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench-migration: $(STAMP) chromium
 
 bench-interest-scale: $(STAMP)
 	$(BIN)/python benchmarks/interest_scale.py
+
+bench-durability: $(STAMP)
+	$(BIN)/python benchmarks/durability.py
+
+bench-fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

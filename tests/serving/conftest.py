@@ -7,6 +7,12 @@ Training takes a few seconds (one epoch, hidden 16); item text comes from the re
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,7 @@ import pytest
 from driftrec.data import Dataset
 from driftrec.data.synthetic import SyntheticShopConfig, generate
 from driftrec.serving import ServingSettings, create_app
+from driftrec.serving.process import free_port
 from driftrec.workflows.prepare import SplitSpec
 from driftrec.workflows.training import train_bundle
 
@@ -124,3 +131,44 @@ def api(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     started = Api(ServingSettings(model=bundle_dir, db=str(db)))
     yield started
     started.close()
+
+
+def _postgres_binaries() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on a Unix socket (skipped where PostgreSQL or psycopg is missing).
+
+    Debian's ``postgresql`` package provides the binaries; as root the server runs as the ``postgres`` user.
+    """
+    pytest.importorskip("psycopg")
+    binaries = _postgres_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed")
+    prefix: list[str] = []
+    # not under pytest's tmp dir: as root that is private (0700), and the server runs as another user
+    root = Path(tempfile.mkdtemp(prefix="driftrec-pg-"))
+    if os.geteuid() == 0:
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root without a 'postgres' user to run the server")
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
+    run([*prefix, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "driftrec", "--no-sync"])
+    pg_ctl = [*prefix, str(binaries / "pg_ctl"), "-D", str(data)]
+    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=on"
+    run([*pg_ctl, "-l", str(root / "log"), "-o", options, "-w", "start"])
+    try:
+        yield f"postgresql://driftrec@/postgres?host={root}&port={port}"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], timeout=60, check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
