@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint chromium bench-baselines bench-data-scale bench-migration bench-interest-scale bench-durability bench-fuzz clean
+.PHONY: install demo test lint chromium bench-serving bench-index-recall bench-baselines bench-data-scale bench-migration bench-interest-scale bench-durability bench-fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ bench-durability: $(STAMP)
 
 bench-fuzz: $(STAMP)
 	$(BIN)/python benchmarks/fuzz.py
+
+# Load on the serving API (wrk from Debian if present, else the package's asyncio client) and ANN recall.
+bench-serving: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk) || true
+	$(BIN)/python benchmarks/serving_load.py
+
+bench-index-recall: $(STAMP)
+	$(BIN)/python benchmarks/index_recall.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
