@@ -64,3 +64,15 @@ def test_environment_funnel_is_the_truth_respond_samples() -> None:
     p_on, _, _ = env.funnel(np.array([0]), np.array([on]), t)
     p_off, _, _ = env.funnel(np.array([0]), np.array([off]), t)
     assert p_on.mean() > p_off.mean()
+
+
+def test_model_reranker_with_the_retrieval_model_equals_greedy() -> None:
+    from driftrec.policy.rerank import ModelReranker
+
+    result = simulate(
+        TINY,
+        ("greedy-supervised", "rerank"),
+        factories={"rerank": lambda c: ModelReranker(c.retrieval, name="rerank")},
+        progress=False,
+    )
+    np.testing.assert_allclose(result.expected["rerank"], result.expected["greedy-supervised"])

@@ -29,6 +29,8 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from driftrec.data.interactions import Histories
+
 __all__ = [
     "UCB1",
     "BetaThompson",
@@ -54,11 +56,13 @@ class Candidates:
     items:    (B, C) int64 item ids (any id space the policy's statistics use); 0 = no candidate
     scores:   (B, C) float64 retrieval scores, -inf where items == 0
     features: (B, C, d) float64 pair features from the user state (for contextual policies)
+    histories: optional (B) live histories in the retrieval model's id space (sequence-model re-rankers)
     """
 
     items: I64
     scores: F64
     features: F64
+    histories: Histories | None = None  # the users' live histories, for policies that score sequences
 
     def __post_init__(self) -> None:
         if self.items.ndim != 2 or self.scores.shape != self.items.shape:

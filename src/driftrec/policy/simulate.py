@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 
 from driftrec.data.idmap import IdMap
 from driftrec.data.interactions import Histories, InteractionLog, encode_events
+from driftrec.data.schema import EVENT_CODE
 from driftrec.data.synthetic import STAGES, ShopEnvironment, SyntheticShopConfig, generate
 from driftrec.data.synthetic.behaviour import examination_probability
 from driftrec.policy.bandits import (
@@ -52,6 +53,7 @@ from driftrec.policy.bandits import (
     Policy,
     RandomPolicy,
 )
+from driftrec.policy.rerank import sqn_factory
 from driftrec.policy.rewards import RewardConfig
 from driftrec.progress import track
 
@@ -159,6 +161,10 @@ POLICY_FACTORIES: dict[str, PolicyFactory] = {
     "thompson-linear": lambda c: LinearThompson(c.dim, v=0.3, gamma=0.98, seed=c.seed),
     # ablation: LinUCB's model without optimism, what learning the features buys without exploring
     "linear-greedy": lambda c: LinUCB(c.dim, alpha=0.0, gamma=0.98, name="linear-greedy"),
+    # the Q-learning sequence model (SQN, driftrec.policy.sqn_model) trained on the log, served greedily;
+    # not in DEFAULT_POLICIES: it trains a Transformer per run (minutes on CPU)
+    "sqn-qlearning": lambda c: sqn_factory("qlearning", name="sqn-qlearning")(c),
+    "sqn-qlearning-qhead": lambda c: sqn_factory("qlearning", rank_by="q", name="sqn-qlearning-qhead")(c),
 }
 
 
@@ -212,8 +218,10 @@ class _World:
     log_price_ratio: NDArray[np.float64]
     n_leaves: int
     start_histories: list[list[int]]  # per user index
+    start_events: list[list[int]]  # event codes (EVENT_TYPES) aligned with start_histories
     organic_user: NDArray[np.int64]  # online organic events (user index, dense item, day)
     organic_item: NDArray[np.int64]
+    organic_event: NDArray[np.int64]
     organic_day: NDArray[np.float64]
     migration_day: NDArray[np.float64]  # per user index: first abrupt migration in the online period, or nan
     user_ids: list[str]
@@ -254,9 +262,15 @@ def _build_world(cfg: SimulationConfig) -> _World:
     pop /= max(pop.max(), 1e-12)
     histories = train_log.histories(np.arange(1, len(user_ids) + 1))
     start_hist = [histories.sequence(b)[-cfg.max_history :].tolist() for b in range(len(user_ids))]
+    assert histories.event is not None
+    start_events = [
+        histories.event[histories.offsets[b] : histories.offsets[b + 1]][-cfg.max_history :].tolist()
+        for b in range(len(user_ids))
+    ]
     online = events.filter(pl.col("ts") >= cut).sort("ts")
     organic_user = users.encode(online.get_column("user_id")) - 1
     organic_item = items.encode(online.get_column("item_id"))
+    organic_event = online.get_column("event").replace_strict(EVENT_CODE, return_dtype=pl.Int64).to_numpy()
     organic_day = (online.get_column("ts") - start).dt.total_microseconds().to_numpy() / 86_400e6
     truth = shop.truth.filter((pl.col("kind") == "abrupt") & (pl.col("ts") >= cut)).sort("ts")
     migration_day = np.full(len(user_ids), np.nan)
@@ -273,8 +287,10 @@ def _build_world(cfg: SimulationConfig) -> _World:
         log_price_ratio=log_ratio,
         n_leaves=n_leaves,
         start_histories=start_hist,
+        start_events=start_events,
         organic_user=np.asarray(organic_user, dtype=np.int64),
         organic_item=np.asarray(organic_item, dtype=np.int64),
+        organic_event=np.asarray(organic_event, dtype=np.int64),
         organic_day=organic_day,
         migration_day=migration_day,
         user_ids=user_ids,
@@ -294,10 +310,16 @@ def _leaf_shares(world: _World, histories: Sequence[list[int]], last: int | None
 
 
 def _candidates(
-    world: _World, cfg: SimulationConfig, users: NDArray[np.int64], live: list[list[int]]
+    world: _World,
+    cfg: SimulationConfig,
+    users: NDArray[np.int64],
+    live: list[list[int]],
+    live_events: list[list[int]],
 ) -> Candidates:
     hist_lists = [live[u] for u in users]
-    histories = Histories.from_lists(hist_lists, user=(users + 1).tolist())
+    base = Histories.from_lists(hist_lists, user=(users + 1).tolist())
+    events = np.fromiter((e for u in users for e in live_events[u]), dtype=np.int8, count=base.items.shape[0])
+    histories = Histories(base.user, base.offsets, base.items, None, events)
     scores = np.asarray(world.retrieval.score(histories), dtype=np.float64)
     scores[:, 0] = -np.inf
     top = np.argpartition(-scores, cfg.n_retrieval - 1, axis=1)[:, : cfg.n_retrieval]
@@ -332,7 +354,15 @@ def _candidates(
         ],
         axis=2,
     )
-    return Candidates(items, cand_scores, features * (items > 0)[:, :, None])
+    return Candidates(items, cand_scores, features * (items > 0)[:, :, None], histories)
+
+
+def _append(items: list[int], events: list[int], new: list[int], codes: list[int], keep: int) -> None:
+    """Append to a live history (items and event codes in step), keeping the last ``keep``."""
+    items.extend(new)
+    events.extend(codes)
+    del items[:-keep]
+    del events[:-keep]
 
 
 def _expected_slot_value(
@@ -372,6 +402,7 @@ def simulate(
         np.sort(schedule_rng.choice(cfg.n_users, cfg.users_per_step, replace=False)) for _ in step_days
     ]
     stage_reward = cfg.reward.reward_vector(STAGES)
+    stage_event = [EVENT_CODE[name] for name in STAGES]
     exam = examination_probability(np.arange(cfg.k, dtype=np.float64), world.env_config.position_bias)
     oracle_env = ShopEnvironment(world.env_config, seed=cfg.seed)
     all_items = np.arange(len(world.item_ids))
@@ -396,6 +427,7 @@ def simulate(
         policy = registry[name](context)
         env = ShopEnvironment(world.env_config, seed=cfg.seed)
         live = [list(h) for h in world.start_histories]
+        live_events = [list(e) for e in world.start_events]
         organic_pos = 0
         realised, exp_value = np.zeros(step_days.shape[0]), np.zeros(step_days.shape[0])
         ratio_sum, ratio_n = np.zeros(bins.shape[0] - 1), np.zeros(bins.shape[0] - 1, dtype=np.int64)
@@ -405,14 +437,16 @@ def simulate(
         for s, (day, users) in steps:
             if cfg.organic:
                 end = int(np.searchsorted(world.organic_day, day, side="right"))
-                for u, i in zip(
-                    world.organic_user[organic_pos:end], world.organic_item[organic_pos:end], strict=True
+                for u, i, e in zip(
+                    world.organic_user[organic_pos:end],
+                    world.organic_item[organic_pos:end],
+                    world.organic_event[organic_pos:end],
+                    strict=True,
                 ):
-                    live[u].append(int(i))
-                    del live[u][: -cfg.max_history]
+                    _append(live[u], live_events[u], [int(i)], [int(e)], cfg.max_history)
                 organic_pos = end
             t = start + dt.timedelta(days=float(day))
-            cands = _candidates(world, cfg, users, live)
+            cands = _candidates(world, cfg, users, live, live_events)
             chosen = policy.select(cands, cfg.k)
             shown = np.take_along_axis(cands.items, chosen, axis=1)
             stage, _ = env.respond_batch(
@@ -439,10 +473,10 @@ def simulate(
                 np.add.at(ratio_sum, which, ratio)
                 np.add.at(ratio_n, which, 1)
             for b, u in enumerate(users):
-                clicked = shown[b][stage[b] >= 1]
-                if clicked.size:
-                    live[u].extend(int(i) for i in clicked)
-                    del live[u][: -cfg.max_history]
+                hit = stage[b] >= 1
+                if hit.any():
+                    codes = [stage_event[int(x)] for x in stage[b][hit]]
+                    _append(live[u], live_events[u], shown[b][hit].tolist(), codes, cfg.max_history)
         reward[name], expected[name] = realised, exp_value
         recovery[name] = ratio_sum / np.maximum(ratio_n, 1)
         counts = ratio_n
