@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint chromium bench-serving bench-index-recall bench-baselines bench-data-scale bench-migration bench-interest-scale bench-durability bench-fuzz clean
+.PHONY: install demo test lint chromium bench-serving bench-index-recall bench-baselines bench-data-scale bench-migration bench-interest-scale bench-durability bench-fuzz bench-ope bench-online clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench-migration: $(STAMP) chromium
 
 bench-interest-scale: $(STAMP)
 	$(BIN)/python benchmarks/interest_scale.py
+
+bench-ope: $(STAMP)
+	$(BIN)/python benchmarks/ope_vs_obp.py
+
+bench-online: $(STAMP)
+	$(BIN)/python benchmarks/online_policies.py
 
 bench-durability: $(STAMP)
 	$(BIN)/python benchmarks/durability.py
