@@ -142,3 +142,13 @@ def test_request_size_limit(
     too_many = api.post("/events", json=six)
     assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["body", "events"]
     assert api.get("/healthz").json()["stored_events"] == 0  # nothing of a rejected batch was stored
+
+
+def test_strange_strings_in_paths_and_queries_are_4xx(api: Api) -> None:
+    for path in ("/users/%ED%A0%80/events", "/users/a%00b/interests", "/items/%FF%FE/similar", "/users/%0A"):
+        response = api.request("GET" if "similar" in path or "events" in path else "DELETE", path)
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+    for q in ("%00", "a%1Bb"):  # control characters
+        assert api.get(f"/search?q={q}").status_code == 422, q
+    for q in ("%ED%A0%80", "%FF"):  # invalid UTF-8 is decoded with replacement characters: a plain query
+        assert api.get(f"/search?q={q}").status_code == 200, q

@@ -18,6 +18,7 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from pydantic import AfterValidator
 
 from driftrec import __version__
 from driftrec.data.schema import EVENT_TYPES
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
-IdPath = Annotated[str, Path(min_length=1, max_length=S.MAX_ID)]
+IdPath = Annotated[str, Path(min_length=1, max_length=S.MAX_ID), AfterValidator(S.clean_text)]
 
 
 def _engine(request: Request) -> ServingEngine:
@@ -251,18 +252,17 @@ def create_app(settings: ServingSettings) -> FastAPI:
     @app.get("/search", response_model=S.SearchResponse, dependencies=[read], tags=["items"])
     def search(
         engine: Engine,
-        q: Annotated[str, Query(min_length=1, max_length=500)],
+        q: Annotated[str, Query(min_length=1, max_length=500), AfterValidator(S.clean_text)],
         user_id: Annotated[S.Ident | None, Query(max_length=S.MAX_ID)] = None,
         k: Annotated[int, Query(ge=1, le=1_000)] = 10,
     ) -> S.SearchResponse:
         """Items whose text matches ``q``; with ``user_id``, re-ranked by the user's model scores."""
-        query = S.clean_text(q) if q.strip() else ""
-        if not query.strip():
+        if not q.strip():
             raise Invalid(
                 "empty query", [{"loc": ["query", "q"], "msg": "must contain non-space characters"}]
             )
         state = engine.state.view(pseudo(user_id)) if user_id is not None else None
-        scored = engine.search(query, min(k, settings.max_k), state)
+        scored = engine.search(q, min(k, settings.max_k), state)
         personal = state is not None and state.items.size > 0
         return S.SearchResponse(query=q, user_id=user_id, personalised=personal, items=_items(engine, scored))
 
