@@ -80,7 +80,7 @@ def test_stream_marks_detected_and_planted_migrations() -> None:
     assert sum("→" in t and not t.startswith("planted") for t in labels) == moves.height
     # legend entries are category names (paths), never ids
     names = {t.name for t in fig.data}
-    assert names <= set(analysis.profiles.categories) | {"other categories"}
+    assert names <= set(analysis.profiles.categories) | {"other categories", "window with events"}
 
 
 def test_window_choice_and_rare_categories() -> None:

@@ -174,7 +174,8 @@ def merge_rare(
 def pick_users(
     migrations: pl.DataFrame, profiles: Profiles, count: int, named: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
-    """Example users: those named, then those with the most migrations (ties: the most active)."""
+    """Example users: those named, then those with the most well-supported migrations (two active
+    windows or more on each side), then the most migrations, then the most active."""
     known = set(profiles.user_ids.to_list())
     missing = [u for u in named if u not in known]
     if missing:
@@ -182,10 +183,16 @@ def pick_users(
     chosen = list(named)
     activity = pl.DataFrame({"user_id": profiles.user_ids, "active": profiles.active().sum(axis=1)})
     ranked = (
-        activity.join(migrations.group_by("user_id").agg(n=pl.len()), on="user_id", how="left")
-        .with_columns(pl.col("n").fill_null(0))
+        activity.join(
+            migrations.group_by("user_id").agg(
+                n=pl.len(), supported=((pl.col("n_before") >= 2) & (pl.col("n_after") >= 2)).sum()
+            ),
+            on="user_id",
+            how="left",
+        )
+        .with_columns(pl.col("n").fill_null(0), pl.col("supported").fill_null(0))
         .filter(pl.col("active") >= 3)
-        .sort("n", "active", "user_id", descending=[True, True, False])
+        .sort("supported", "n", "active", "user_id", descending=[True, True, True, False])
     )
     for user in ranked["user_id"].to_list():
         if len(chosen) >= len(named) + count:

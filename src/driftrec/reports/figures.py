@@ -31,7 +31,7 @@ def palette(categories: Sequence[str]) -> dict[str, str]:
     """One colour per category (``(other)`` grey), stable for a given category order."""
     greys = {"#7f7f7f", "rgb(179,179,179)", "rgb(242,242,242)", "rgb(102,102,102)"}
     pool = [*qualitative.D3, *qualitative.Set2, *qualitative.Pastel1, *qualitative.Dark2]
-    colours = [c for c in pool if c not in greys]
+    colours = [c for c in pool if c.lower().replace(" ", "") not in greys]
     out = {c: colours[i % len(colours)] for i, c in enumerate(c for c in categories if c != OTHER)}
     out[OTHER] = _GREY
     return out
@@ -50,6 +50,16 @@ def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
     return fig
 
 
+def _thin(frame: pl.DataFrame, column: str = "window_start", max_points: int = 300) -> pl.DataFrame:
+    """Every k-th time point of a long, already smoothed curve: the page stays small, the shape stays."""
+    times = frame[column].unique().sort()
+    step = max(1, -(-times.len() // max_points))
+    if step == 1:
+        return frame
+    keep = times.gather(list(range(0, times.len(), step)))
+    return frame.filter(pl.col(column).is_in(keep.implode()))
+
+
 def _short(category: str, limit: int = 28) -> str:
     """Last part of a category path, shortened: labels inside a figure must fit."""
     name = category.split(" > ")[-1] if category != OTHER else category
@@ -64,19 +74,24 @@ def user_stream(analysis: InterestAnalysis, user_id: str, *, top: int = 8) -> go
     if user_id not in users:
         raise ValueError(f"user {user_id!r} is not in the analysis")
     u = users.index(user_id)
-    traj = analysis.trajectories[u]  # (W, C)
+    active = np.flatnonzero(profiles.active()[u])
+    first, last = int(active[0]), int(active[-1])
+    # the user's own span only: interest is carried over pauses, not past the last visit
+    lo = max(first - max(1, (last - first) // 25), 0)
+    traj = analysis.trajectories[u, lo : last + 1]  # (W', C), the user's span
     cats = list(profiles.categories)
     colours = palette([*analysis.top_categories(), OTHER])
-    order = [int(c) for c in np.argsort(-traj.sum(axis=0)) if traj[:, c].sum() > 0 and cats[c] != OTHER]
-    order += [cats.index(OTHER)] if OTHER in cats and traj[:, cats.index(OTHER)].sum() > 0 else []
+    total = np.nansum(traj, axis=0)
+    order = [int(c) for c in np.argsort(-total) if total[c] > 0 and cats[c] != OTHER]
+    order += [cats.index(OTHER)] if OTHER in cats and total[cats.index(OTHER)] > 0 else []
     shown, rest = order[:top], order[top:]
-    x = profiles.window_starts.to_list()
+    x = profiles.window_starts.to_list()[lo : last + 1]
     fig = go.Figure()
     for c in shown:
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=traj[:, c],
+                y=np.round(traj[:, c], 4),
                 name=cats[c],
                 stackgroup="interest",
                 mode="lines",
@@ -87,35 +102,50 @@ def user_stream(analysis: InterestAnalysis, user_id: str, *, top: int = 8) -> go
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=traj[:, rest].sum(axis=1),
+                y=np.round(traj[:, rest].sum(axis=1), 4),
                 name="other categories",
                 stackgroup="interest",
                 mode="lines",
                 line={"width": 0.5, "color": _GREY},
             )
         )
+    fig.add_trace(
+        go.Scatter(
+            x=[x[w - lo] for w in active],
+            y=[0.0] * active.shape[0],
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 14, "color": "#333333"},
+            name="window with events",
+        )
+    )
+    starts = profiles.window_starts
+    x_range = [starts[lo], starts[last]]
+    mid = starts[first] + (starts[last] - starts[first]) * 0.7
     moves = analysis.migrations.filter(pl.col("user_id") == user_id).sort("ts")
     for i, row in enumerate(moves.iter_rows(named=True)):
         label = f"{_short(row['from_category'])} → {_short(row['to_category'])} ({row['kind']})"
-        _vline(fig, row["ts"], label, "#d62728", "dash", 1.0 - 0.07 * (i % 4))
+        _vline(fig, row["ts"], label, "#d62728", "dash", 0.97 - 0.07 * (i % 4), row["ts"] > mid)
     if analysis.truth is not None:
         planted = analysis.truth.filter(pl.col("user_id") == user_id, pl.col("kind") != "burst")
         for i, row in enumerate(planted.sort("ts").iter_rows(named=True)):
             label = f"planted: → {_short(row['to_category'])}"
-            _vline(fig, row["ts"], label, "#555555", "dot", 0.12 + 0.07 * (i % 3))
-    n_active = int(profiles.active()[u].sum())
+            _vline(fig, row["ts"], label, "#555555", "dot", 0.12 + 0.07 * (i % 3), row["ts"] > mid)
+    n_active = active.shape[0]
     title = (
         f"Interest stream of user {user_id}: {moves.height} migration(s) detected"
         f"<br><sup>share of interest per category, {analysis.profile_config.window} windows, "
         f"trailing mean of {analysis.config.evolution.smooth}; {n_active} active windows</sup>"
     )
     _layout(fig, title, legend={"title": {"text": "category"}, "traceorder": "reversed"})
-    fig.update_xaxes(title_text="time")
+    fig.update_xaxes(title_text="time", range=x_range)
     fig.update_yaxes(title_text="share of interest", range=[0, 1.0], tickformat=".0%")
     return fig
 
 
-def _vline(fig: go.Figure, ts: dt.datetime, label: str, colour: str, dash: str, y: float) -> None:
+def _vline(
+    fig: go.Figure, ts: dt.datetime, label: str, colour: str, dash: str, y: float, left: bool = False
+) -> None:
+    """A vertical line at ``ts`` with its label beside it (on its left near the right edge)."""
     fig.add_shape(
         type="line",
         x0=ts,
@@ -133,7 +163,7 @@ def _vline(fig: go.Figure, ts: dt.datetime, label: str, colour: str, dash: str, 
         yref="paper",
         text=label,
         showarrow=False,
-        xanchor="left",
+        xanchor="right" if left else "left",
         font={"size": 12, "color": colour},
         bgcolor="rgba(255,255,255,0.8)",
     )
@@ -225,7 +255,7 @@ def popularity(analysis: InterestAnalysis, *, top: int = 8) -> go.Figure:
     """Platform-level share of interest per category over time (trailing-mean smoothed)."""
     cats = analysis.top_categories(top)
     colours = palette([*analysis.top_categories(), OTHER])
-    stages = analysis.popularity.filter(pl.col("category").is_in(cats)).sort("window_start")
+    stages = _thin(analysis.popularity.filter(pl.col("category").is_in(cats)).sort("window_start"))
     fig = go.Figure()
     for c in cats:
         part = stages.filter(pl.col("category") == c)
@@ -233,7 +263,7 @@ def popularity(analysis: InterestAnalysis, *, top: int = 8) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=part["window_start"].to_list(),
-                y=part["smoothed_share"].to_list(),
+                y=part["smoothed_share"].round(4).to_list(),
                 name=f"{c} ({now} now)",
                 mode="lines",
                 line={"width": 2.5, "color": colours.get(c, _GREY)},
@@ -322,11 +352,11 @@ def segment_profiles(analysis: InterestAnalysis, *, top: int = 12) -> go.Figure:
     )
     seg_colours = [*qualitative.Safe, *qualitative.Vivid]
     for k in range(seg.n_segments):
-        part = analysis.segment_sizes.filter(pl.col("segment") == k).sort("window_start")
+        part = _thin(analysis.segment_sizes.filter(pl.col("segment") == k).sort("window_start"))
         fig.add_trace(
             go.Scatter(
                 x=part["window_start"].to_list(),
-                y=part["share"].to_list(),
+                y=part["share"].round(4).to_list(),
                 name=labels[k],
                 stackgroup="segments",
                 mode="lines",
@@ -350,9 +380,16 @@ def segment_profiles(analysis: InterestAnalysis, *, top: int = 12) -> go.Figure:
 
 
 def trend_forecasts(
-    demand: pl.DataFrame, forecasts: pl.DataFrame, *, model: str, level: int, categories: Sequence[str]
+    demand: pl.DataFrame,
+    forecasts: pl.DataFrame,
+    *,
+    model: str,
+    level: int,
+    categories: Sequence[str],
+    history: int = 60,
 ) -> go.Figure:
-    """History and forecast with its prediction interval for a few categories, one panel each."""
+    """Recent history (``history`` periods) and the forecast with its prediction interval, one panel per
+    category: on a long log the forecast would be a sliver at the right edge of the full history."""
     cats = list(categories)
     n = len(cats)
     rows = (n + 1) // 2
@@ -362,7 +399,7 @@ def trend_forecasts(
     lo, hi = f"lo_{level}", f"hi_{level}"
     for i, c in enumerate(cats):
         r, col = i // 2 + 1, i % 2 + 1
-        past = demand.filter(pl.col("category") == c).sort("ds")
+        past = demand.filter(pl.col("category") == c).sort("ds").tail(history)
         ahead = forecasts.filter(pl.col("category") == c, pl.col("model") == model).sort("ds")
         first = i == 0
         fig.add_trace(
@@ -410,7 +447,10 @@ def trend_forecasts(
                 r,
                 col,
             )
-    title = f"Category demand forecasts: {model} with {level}% prediction intervals"
+    title = (
+        f"Category demand forecasts: {model} with {level}% prediction intervals"
+        f"<br><sup>last {history} periods of observed demand, then the forecast</sup>"
+    )
     _layout(fig, title, legend={"orientation": "h", "y": -0.12})
     fig.update_layout(height=max(HEIGHT, 330 * rows))
     fig.update_yaxes(title_text="demand", rangemode="tozero")
