@@ -1,5 +1,6 @@
 """Full-ranking evaluation, CTR metrics and the shared result format."""
 
+from driftrec.evaluation.ctr import ctr_metrics, grouped_auc
 from driftrec.evaluation.metrics import (
     auc,
     catalogue_coverage,
@@ -22,9 +23,11 @@ __all__ = [
     "RankingResult",
     "auc",
     "catalogue_coverage",
+    "ctr_metrics",
     "evaluate_ranking",
     "f1_at_k",
     "group_auc",
+    "grouped_auc",
     "hit_matrix",
     "hr_at_k",
     "log_loss",

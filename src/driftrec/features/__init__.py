@@ -1,5 +1,10 @@
-"""Item and user features: pretrained text embeddings of items (cached on disk) for now."""
+"""Item and user features: text embeddings of items (cached on disk), point-in-time behaviour statistics,
+behaviour sequences, static item attributes, and PCA/SVD reduction with feature selection."""
 
+from driftrec.features.behaviour import BehaviourFeatureConfig, behaviour_features, event_frame, query_frame
+from driftrec.features.item_stats import ItemAttributes, item_attributes
+from driftrec.features.reduce import feature_importance, reduce_matrix, select_features
+from driftrec.features.sequence import SequenceFeatures, sequences_before
 from driftrec.features.text import (
     BUILTIN_MODEL,
     DEFAULT_TEXT_FIELDS,
@@ -21,15 +26,26 @@ __all__ = [
     "BUILTIN_MODEL",
     "DEFAULT_TEXT_FIELDS",
     "USE_MODEL",
+    "BehaviourFeatureConfig",
     "EmbeddingStats",
+    "ItemAttributes",
     "ItemTextEmbeddings",
+    "SequenceFeatures",
     "TextEncoder",
     "TextEncoderConfig",
+    "behaviour_features",
     "default_cache_dir",
     "embed_texts",
     "embed_texts_with_stats",
+    "event_frame",
+    "feature_importance",
+    "item_attributes",
     "item_text_matrix",
     "item_texts",
     "load_encoder",
     "model_identity",
+    "query_frame",
+    "reduce_matrix",
+    "select_features",
+    "sequences_before",
 ]

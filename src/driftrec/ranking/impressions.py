@@ -35,6 +35,7 @@ __all__ = [
     "impressions_from_views",
     "label_rate",
     "sample_negatives",
+    "shown_item_affinity",
     "split_by_time",
 ]
 
@@ -164,6 +165,21 @@ def label_rate(column: pl.Series) -> float:
     return float(column.cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
 
 
+def shown_item_affinity(events: pl.DataFrame) -> pl.Series | None:
+    """OBD's ``user-item_affinity_<k>`` of the item actually shown (k = its ``item_id``), or None."""
+    columns = [c for c in events.columns if c.startswith("user-item_affinity_")]
+    if not columns:
+        return None
+    index = {c.rsplit("_", 1)[1]: k for k, c in enumerate(columns)}
+    pos = events.get_column("item_id").replace_strict(index, default=None, return_dtype=pl.Int64)
+    values = (
+        events.select(pl.concat_list([pl.col(c).cast(pl.Float64) for c in columns]).alias("a"))
+        .with_columns(pos.alias("k"))
+        .select(pl.col("a").list.get(pl.col("k"), null_on_oob=True).fill_null(0.0).alias("affinity"))
+    )
+    return values.to_series()
+
+
 def _logged(
     dataset: Dataset, users: IdMap, items: IdMap
 ) -> tuple[pl.DataFrame, tuple[str, ...], tuple[str, ...]]:
@@ -184,17 +200,9 @@ def _logged(
         col = ev.get_column(c).cast(pl.String).fill_null("")
         frame = frame.with_columns(pl.Series(c, col.rank("dense").cast(pl.Int64).to_numpy()))
     numeric: tuple[str, ...] = ()
-    affinity = [c for c in ev.columns if c.startswith("user-item_affinity_")]
-    if affinity:  # the affinity of the shown item: column user-item_affinity_<item_id>
-        by_item = pl.concat_list([pl.col(c).cast(pl.Float64) for c in affinity])
-        index = {c.rsplit("_", 1)[1]: k for k, c in enumerate(affinity)}
-        pos = ev.get_column("item_id").replace_strict(index, default=None, return_dtype=pl.Int64)
-        values = (
-            ev.select(by_item.alias("a"))
-            .with_columns(pos.alias("k"))
-            .select(pl.col("a").list.get(pl.col("k"), null_on_oob=True).fill_null(0.0))
-        )
-        frame = frame.with_columns(pl.Series("affinity", values.to_series().to_numpy()))
+    affinity = shown_item_affinity(ev) if "affinity" not in ev.columns else ev.get_column("affinity")
+    if affinity is not None:
+        frame = frame.with_columns(pl.Series("affinity", affinity.cast(pl.Float64).fill_null(0.0).to_numpy()))
         numeric = ("affinity",)
     frame = frame.filter((pl.col("user") > 0) & (pl.col("item") > 0)).sort("ts", maintain_order=True)
     return frame, contexts, numeric
