@@ -74,9 +74,10 @@ def _explanation(engine: ServingEngine, e: Explanation | None) -> S.ExplanationO
     return S.ExplanationOut(
         method=e.method,
         items=[
-            S.ContributionOut(item_id=engine.catalogue.external(int(c.key)), weight=c.weight) for c in e.items
+            S.ItemContribution(item_id=engine.catalogue.external(int(c.key)), weight=c.weight)
+            for c in e.items
         ],
-        categories=[S.ContributionOut(category=str(c.key), weight=c.weight) for c in e.categories],
+        categories=[S.CategoryContribution(category=str(c.key), weight=c.weight) for c in e.categories],
     )
 
 

@@ -102,16 +102,20 @@ class EventsAck(BaseModel):
     durable: bool = Field(True, description="committed (and fsync'd) to the event store before this reply")
 
 
-class ContributionOut(BaseModel):
-    item_id: str | None = None
-    category: str | None = None
+class ItemContribution(BaseModel):
+    item_id: str
+    weight: float = Field(description="share of the explanation (all history items sum to 1)")
+
+
+class CategoryContribution(BaseModel):
+    category: str
     weight: float
 
 
 class ExplanationOut(BaseModel):
     method: str = Field(description="item-similarity: recent history items most similar to this one")
-    items: list[ContributionOut]
-    categories: list[ContributionOut]
+    items: list[ItemContribution]
+    categories: list[CategoryContribution]
 
 
 class RecommendedItem(BaseModel):
