@@ -31,6 +31,7 @@ from driftrec.progress import track
 
 __all__ = [
     "BASELINE_MODEL",
+    "COMBINATION",
     "FREQUENCIES",
     "MODELS",
     "Backtest",
