@@ -48,6 +48,11 @@ def test_ranker_beats_random_on_the_synthetic_shop(task: CTRTask, architecture: 
         hist = Histories.from_lists([[1, 2, 3], []])
         scores = again.score(hist, np.array([[4, 5, 6], [1, 2, 0]]))
         assert scores.shape == (2, 3) and scores[1, 2] == 0.0 and np.all(scores[:, :2] > 0)
+        ranker.item_ids = task.items
+        ranker.save(tmp_path / "ranker")
+        ids = task.items.decode(np.array([1, 2, 3, 4, 5, 6]))
+        external = load_ranker(tmp_path / "ranker").score_items([ids[:3], []], [ids[3:], [*ids[:2], "nope"]])
+        np.testing.assert_allclose(external, scores, atol=1e-6)
 
 
 def test_config_validation_names_the_field() -> None:

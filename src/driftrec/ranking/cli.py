@@ -73,7 +73,6 @@ def train(
     )
     run = ctr_experiment(task, CTRConfig(architecture=architecture, training=training))  # type: ignore[arg-type]
     run.ranker.save(out)
-    task.items.save(out / "items.idmap")
     (out / "train_result.json").write_text(
         json.dumps(
             {"dataset": dataset, "metrics": run.metrics, "protocol": run.protocol}, indent=2, default=str

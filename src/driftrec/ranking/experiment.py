@@ -69,6 +69,7 @@ def ctr_experiment(
         context_columns=task.context_columns,
         numeric_columns=task.numeric_columns,
     )
+    ranker.item_ids = task.items
     ranker.fit(task.log, train, valid_f)
     probs = ranker.predict(task.log, test_f)
     metrics = ctr_metrics(test_f.get_column("label").to_numpy(), probs, test_f.get_column("user").to_numpy())
@@ -130,6 +131,7 @@ def pipeline_experiment(
         item_price_level=attrs.price_level,
         numeric_columns=(RANK_FEATURE,),
     )
+    ranker.item_ids = items
     ranker.fit(split.train, train_c, valid_c)
     before_test = events_log.mask(events_log.ts < t_test)
     pipe = TwoStagePipeline(model, ranker, before_test, PipelineConfig(n_candidates=n_candidates))

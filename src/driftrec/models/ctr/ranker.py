@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -21,6 +22,7 @@ from safetensors.numpy import load_file as load_arrays
 from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file, save_file
 
+from driftrec.data.idmap import IdMap
 from driftrec.data.interactions import Histories, InteractionLog
 from driftrec.evaluation.ctr import roc_auc
 from driftrec.features.behaviour import BehaviourFeatureConfig
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 RANKER_JSON = "ranker.json"
 WEIGHTS = "weights.safetensors"
 ARRAYS = "arrays.safetensors"
+ITEM_IDS = "items.idmap"
 
 
 class CTRRanker:
@@ -89,6 +92,8 @@ class CTRRanker:
         self.n_users_embedded = 0
         self.log: InteractionLog | None = None
         self.history: TrainingHistory | None = None
+        #: external item ids of dense ids 1..n (set by whoever built the dense ids; saved with the ranker)
+        self.item_ids: IdMap | None = None
 
     @property
     def n_items(self) -> int:
@@ -253,6 +258,22 @@ class CTRRanker:
         )
         return self.score_candidates(merged, fresh, np.asarray(candidate_ids), now)
 
+    def score_items(
+        self, histories: Sequence[Sequence[str]], candidates: Sequence[Sequence[str]], at: int | None = None
+    ) -> NDArray[np.float32]:
+        """Like :meth:`score` with *external* item ids: ``histories[b]`` (oldest first) and ``candidates[b]``
+        (rows of equal length). Unknown history items are skipped; unknown candidates score 0 (nan-free).
+        Needs ``item_ids`` (saved by ``driftrec rank train`` and ``ctr_experiment``)."""
+        if self.item_ids is None:
+            raise RuntimeError("the ranker has no item id map: score dense ids with score()")
+        encoded = [self.item_ids.encode(pl.Series(list(h), dtype=pl.String)) for h in histories]
+        hist = Histories.from_lists([[int(i) for i in row if i > 0] for row in encoded])
+        width = max((len(c) for c in candidates), default=0)
+        cand = np.zeros((len(candidates), width), dtype=np.int64)
+        for b, row in enumerate(candidates):
+            cand[b, : len(row)] = self.item_ids.encode(pl.Series(list(row), dtype=pl.String))
+        return self.score(hist, cand, at)
+
     # ------------------------------------------------------------------------------ persistence
     def save(self, directory: str | Path) -> Path:
         if self.network is None or self.log is None:
@@ -277,6 +298,8 @@ class CTRRanker:
             "history": None if self.history is None else self.history.to_dict(),
         }
         (out / RANKER_JSON).write_text(json.dumps(meta, indent=2))
+        if self.item_ids is not None:
+            self.item_ids.save(out / ITEM_IDS)
         arrays = {
             "item_category": self.item_category,
             "item_price_level": self.item_price_level,
@@ -335,6 +358,8 @@ class CTRRanker:
         ranker.network = network
         if meta.get("history"):
             ranker.history = TrainingHistory.from_dict(meta["history"])
+        if (src / ITEM_IDS).exists():
+            ranker.item_ids = IdMap.load(src / ITEM_IDS)
         return ranker
 
 
