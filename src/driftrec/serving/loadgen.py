@@ -28,8 +28,8 @@ import numpy as np
 
 __all__ = ["ENDPOINTS", "LoadConfig", "LoadResult", "run_load"]
 
-Endpoint = Literal["recommend", "events", "healthz"]
-ENDPOINTS: tuple[Endpoint, ...] = ("recommend", "events", "healthz")
+Endpoint = Literal["recommend", "events", "healthz", "dashboard"]
+ENDPOINTS: tuple[Endpoint, ...] = ("recommend", "events", "healthz", "dashboard")
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def _request_maker(config: LoadConfig) -> Callable[[random.Random], tuple[str, s
         user = rng.choice(config.users)
         if config.endpoint == "recommend":
             return "GET", f"/recommend?user_id={quote(user, safe='')}&k={config.k}", None
-        if config.endpoint == "healthz":
-            return "GET", "/healthz", None
+        if config.endpoint in ("healthz", "dashboard"):
+            return "GET", f"/{config.endpoint}", None
         body = {"events": [{"user_id": user, "item_id": rng.choice(config.items), "event": "view"}]}
         return "POST", "/events", json.dumps(body).encode()
 
