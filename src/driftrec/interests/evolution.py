@@ -85,7 +85,7 @@ def _forward_fill(shares: np.ndarray, active: np.ndarray) -> np.ndarray:
     return out
 
 
-def _trailing_mean(values: np.ndarray, width: int, axis: int = 1) -> np.ndarray:
+def trailing_mean(values: np.ndarray, width: int, axis: int = 1) -> np.ndarray:
     """Mean of the last ``width`` entries along ``axis`` (fewer at the start), by cumulative sums."""
     if width == 1:
         return values
@@ -106,7 +106,7 @@ def _trailing_mean(values: np.ndarray, width: int, axis: int = 1) -> np.ndarray:
 def smoothed_shares(profiles: Profiles, config: EvolutionConfig | None = None) -> np.ndarray:
     """(U, W, C) interest trajectories: forward-filled shares, trailing mean over ``smooth`` windows."""
     cfg = config if config is not None else EvolutionConfig()
-    return _trailing_mean(_forward_fill(profiles.shares(), profiles.active()), cfg.smooth)
+    return trailing_mean(_forward_fill(profiles.shares(), profiles.active()), cfg.smooth)
 
 
 def stage_array(
@@ -293,7 +293,7 @@ def popularity_stages(curves: pl.DataFrame, config: EvolutionConfig | None = Non
         .fill_null(0.0)
     )
     cats = [c for c in wide.columns if c != "window_start"]
-    values = _trailing_mean(wide.select(cats).to_numpy()[None], cfg.smooth)[0]
+    values = trailing_mean(wide.select(cats).to_numpy()[None], cfg.smooth)[0]
     code = stage_array(values, cfg)
     return pl.DataFrame(
         {

@@ -175,7 +175,8 @@ def pick_users(
     migrations: pl.DataFrame, profiles: Profiles, count: int, named: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
     """Example users: those named, then those with the most well-supported migrations (two active
-    windows or more on each side), then the most migrations, then the most active."""
+    windows or more on each side), then the most active (a long stream shows more), then the most
+    migrations."""
     known = set(profiles.user_ids.to_list())
     missing = [u for u in named if u not in known]
     if missing:
@@ -192,7 +193,8 @@ def pick_users(
         )
         .with_columns(pl.col("n").fill_null(0), pl.col("supported").fill_null(0))
         .filter(pl.col("active") >= 3)
-        .sort("supported", "n", "active", "user_id", descending=[True, True, True, False])
+        .with_columns(moved=pl.col("n") > 0)
+        .sort("supported", "moved", "active", "user_id", descending=[True, True, True, False])
     )
     for user in ranked["user_id"].to_list():
         if len(chosen) >= len(named) + count:

@@ -17,6 +17,7 @@ import polars as pl
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from driftrec.interests.evolution import trailing_mean
 from driftrec.interests.migration import matrix_array
 from driftrec.interests.segments import segment_names
 from driftrec.reports.analysis import OTHER, InterestAnalysis
@@ -78,7 +79,10 @@ def user_stream(analysis: InterestAnalysis, user_id: str, *, top: int = 8) -> go
     first, last = int(active[0]), int(active[-1])
     # the user's own span only: interest is carried over pauses, not past the last visit
     lo = max(first - max(1, (last - first) // 25), 0)
-    traj = analysis.trajectories[u, lo : last + 1]  # (W', C), the user's span
+    # the user's span; a long history gets extra smoothing for display (a curve per window is a blur)
+    extra = max(1, (last - lo + 1) // 50)
+    traj = trailing_mean(analysis.trajectories[u, lo : last + 1], extra, axis=0)  # (W', C)
+    smooth = analysis.config.evolution.smooth + extra - 1
     cats = list(profiles.categories)
     colours = palette([*analysis.top_categories(), OTHER])
     total = np.nansum(traj, axis=0)
@@ -134,7 +138,7 @@ def user_stream(analysis: InterestAnalysis, user_id: str, *, top: int = 8) -> go
     title = (
         f"Interest stream of user {user_id}: {moves.height} migration(s) detected"
         f"<br><sup>share of interest per category, {analysis.profile_config.window} windows, "
-        f"trailing mean of {analysis.config.evolution.smooth}; {n_active} active windows</sup>"
+        f"smoothed over {smooth} windows; {n_active} active windows</sup>"
     )
     _layout(fig, title, legend={"title": {"text": "category"}, "traceorder": "reversed"})
     fig.update_xaxes(title_text="time", range=x_range)

@@ -75,7 +75,7 @@ def compute_trends(dataset: Dataset, config: ReportConfig, window_days: float) -
             scores = trends.backtest(demand, horizon, fcfg, n_windows=2, progress=False).summary
         except ValueError as exc:
             logger.warning("trend backtest left out: %s", exc)
-    except ValueError as exc:
+    except (ValueError, AttributeError, TypeError) as exc:  # too short a log, or another trends API
         logger.warning("trend forecasts left out: %s", exc)
         return None
     return {"demand": demand, "forecasts": future, "summary": scores, "freq": freq, "horizon": horizon}
