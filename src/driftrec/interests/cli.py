@@ -96,3 +96,9 @@ def report(
     console.print(f"report: {files.html}")
     for name, path in files.pngs.items():
         console.print(f"  {name}: {path}")
+
+
+from driftrec.interests.cli_forecast import predict_command, trends_command  # noqa: E402
+
+app.command("predict")(predict_command)
+app.command("trends")(trends_command)
