@@ -126,3 +126,16 @@ def test_popularity_curves_by_hand() -> None:
 def test_evolution_config_rejects(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         EvolutionConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_late_joiner_is_steady_not_rising() -> None:
+    early = daily_log("u_early", [(1.0, 0.0, 0.0, 0.0)] * 30, seed=7, per_day=6)
+    late = daily_log("u_late", [(0.0, 0.0, 0.0, 1.0)] * 10, seed=8, per_day=6).with_columns(
+        pl.col("ts") + dt.timedelta(days=20)
+    )
+    summary = trajectory_summary(build_profiles(pl.concat([early, late]), items_frame(), DAILY))
+    row = summary.filter(user_id="u_late").row(0, named=True)
+    assert row["category"] == "Books > Fiction"
+    assert row["rise_ts"] == START + dt.timedelta(days=20)
+    assert row["stage_now"] == "steady"
+    assert row["windows_present"] == 10

@@ -104,9 +104,20 @@ def trailing_mean(values: np.ndarray, width: int, axis: int = 1) -> np.ndarray:
 
 
 def smoothed_shares(profiles: Profiles, config: EvolutionConfig | None = None) -> np.ndarray:
-    """(U, W, C) interest trajectories: forward-filled shares, trailing mean over ``smooth`` windows."""
+    """(U, W, C) interest trajectories: forward-filled shares, trailing mean over ``smooth`` windows.
+
+    Windows before a user's first activity are zero and left out of the mean, so a late joiner's
+    trajectory starts at its first observed level instead of ramping up from nothing.
+    """
     cfg = config if config is not None else EvolutionConfig()
-    return trailing_mean(_forward_fill(profiles.shares(), profiles.active()), cfg.smooth)
+    filled = _forward_fill(profiles.shares(), profiles.active())
+    if cfg.smooth == 1:
+        return filled
+    started = _started(profiles).astype(np.float64)
+    count = trailing_mean(started, cfg.smooth)[:, :, None]
+    total = trailing_mean(filled, cfg.smooth)
+    out: np.ndarray = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return out
 
 
 def stage_array(
