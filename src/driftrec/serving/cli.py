@@ -50,6 +50,11 @@ def serve(
     from driftrec.serving import ServingSettings, create_app
     from driftrec.serving.security import load_keys
 
+    if keys_file is not None and not keys_file.exists():
+        console.print(
+            f"[bold red]error:[/] keys file {keys_file} does not exist (make one: 'driftrec serve key')"
+        )
+        raise typer.Exit(2)
     key = None
     if pseudonymise_key_env:
         raw = os.environ.get(pseudonymise_key_env)
