@@ -47,7 +47,12 @@ RESULTS = Path(__file__).parent / "results"
 #: impressions, its AUC swings by +-0.1 between epochs): no validation part, a fixed number of epochs
 #: chosen before looking at test, and the train part grows by the validation share.
 FIXED_EPOCHS = {"open-bandit-dataset-small": 4}
-MODELS = {"dien": "dien (ours: GRU + attention + AUGRU, aux loss)", "din": "din", "mlp": "mlp"}
+MODELS = {
+    "dien": "dien (ours: GRU + attention + AUGRU, aux loss)",
+    "dien-noaux": "dien without the auxiliary loss (ablation)",
+    "din": "din",
+    "mlp": "mlp",
+}
 
 
 def _obd() -> Dataset:
@@ -153,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 num_threads=args.threads,
             )
-            config = CTRConfig(architecture=model, training=training)  # type: ignore[arg-type]
+            architecture, aux = (model, 0.5) if model != "dien-noaux" else ("dien", 0.0)
+            config = CTRConfig(architecture=architecture, aux_weight=aux, training=training)  # type: ignore[arg-type]
             run = ctr_experiment(task, config, item_text=text, valid=0.0 if fixed else 0.1)
             stopping = f"none, {fixed} epochs" if fixed else "validation AUC, patience 2"
             run.protocol["early_stopping"] = stopping

@@ -14,7 +14,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parents[1]
-ORDER = {"dien": 0, "din": 1, "mlp": 2}
+ORDER = {"dien": 0, "dien-noaux": 1, "din": 2, "mlp": 3}
 
 
 def ctr_table(results: Path = RESULTS) -> str:

@@ -30,7 +30,7 @@ from driftrec.features.reduce import reduce_matrix
 from driftrec.models.ctr.config import CTRConfig
 from driftrec.models.ctr.inputs import CTRInputs, Examples, build_inputs
 from driftrec.models.ctr.network import CTRNetwork
-from driftrec.training.device import move_batch, resolve_device, torch_threads
+from driftrec.training.device import move_batch, torch_threads
 from driftrec.training.history import TrainingHistory
 from driftrec.training.loop import train as train_loop
 from driftrec.training.seed import seed_torch
@@ -366,7 +366,3 @@ class CTRRanker:
 def load_ranker(directory: str | Path) -> CTRRanker:
     """Load a ranker written by ``CTRRanker.save`` (e.g. ``<bundle>/ranker``)."""
     return CTRRanker.load(directory)
-
-
-def _device_of(name: str) -> torch.device:
-    return resolve_device(name)
