@@ -112,3 +112,28 @@ def test_discounting_follows_a_moving_best_arm() -> None:
         return float(np.mean(late))
 
     assert run(0.97) > run(1.0) + 0.2
+
+
+def test_user_leaf_thompson_learns_each_users_leaf() -> None:
+    from driftrec.policy.bandits import UserLeafThompson
+
+    n_users, n_leaves = 4, 4
+    item_leaf = np.array([-1, 0, 1, 2, 3])  # item i sits in leaf i - 1
+    best = np.array([0, 1, 2, 3])  # user u clicks only leaf u
+    policy = UserLeafThompson(n_users, item_leaf, prior_strength=1.0, gamma=1.0, seed=0)
+    rng = np.random.default_rng(1)
+    hits = []
+    for _ in range(150):
+        users = np.arange(n_users)
+        items = np.tile(np.arange(1, n_leaves + 1), (n_users, 1))
+        features = np.zeros((n_users, n_leaves, 3))
+        features[:, :, 2] = 0.25  # flat prior: the history says nothing
+        cands = Candidates(items, np.zeros(items.shape), features, users=users)
+        chosen = policy.select(cands, 1)
+        leaf = item_leaf[np.take_along_axis(items, chosen, axis=1)][:, 0]
+        rewards = ((leaf == best) & (rng.random(n_users) < 0.8)).astype(float)[:, None]
+        policy.update(Feedback(cands, chosen, rewards))
+        hits.append(leaf == best)
+    assert np.mean(hits[-30:]) > 0.9
+    with pytest.raises(ValueError, match=r"needs Candidates\.users"):
+        policy.select(Candidates(items, np.zeros(items.shape), features), 1)

@@ -43,6 +43,7 @@ __all__ = [
     "LinearThompson",
     "Policy",
     "RandomPolicy",
+    "UserLeafThompson",
 ]
 
 F64 = NDArray[np.float64]
@@ -63,6 +64,7 @@ class Candidates:
     scores: F64
     features: F64
     histories: Histories | None = None  # the users' live histories, for policies that score sequences
+    users: I64 | None = None  # (B,) user indices, for policies with per-user state
 
     def __post_init__(self) -> None:
         if self.items.ndim != 2 or self.scores.shape != self.items.shape:
@@ -397,3 +399,73 @@ class LinearThompson:
 
     def update(self, feedback: Feedback) -> None:
         self._model.update(feedback.shown_features(), feedback.rewards.ravel())
+
+
+@dataclass
+class UserLeafThompson:
+    """Per-user Thompson sampling over item categories (leaves), to find where a user's interest went.
+
+    Each (user, leaf) has a discounted Beta posterior of "a shown item of this leaf earned a reward"; its
+    prior mean follows the pair feature ``prior_feature`` (the leaf's share in the user's recent events)
+    with weight ``prior_strength``. A slate ranks candidates by a draw for their leaf plus
+    ``retrieval_weight`` times the scaled retrieval score (``score_feature``), so leaves the history does
+    not point to are still tried now and then, and a leaf that stops paying loses its place.
+    """
+
+    n_users: int
+    item_leaf: I64  # (n_items + 1,) leaf of each item id, -1 for padding
+    prior_strength: float = 4.0
+    retrieval_weight: float = 0.1
+    gamma: float = 0.9
+    prior_feature: int = 2
+    score_feature: int = 1
+    seed: int = 0
+    name: str = "thompson-user-leaf"
+    _n: F64 = field(init=False, repr=False)
+    _s: F64 = field(init=False, repr=False)
+    _rng: np.random.Generator = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.prior_strength <= 0 or not 0 < self.gamma <= 1:
+            raise ValueError("prior_strength must be > 0 and gamma in (0, 1]")
+        n_leaves = int(self.item_leaf.max()) + 1
+        self._n = np.zeros((self.n_users, n_leaves))
+        self._s = np.zeros((self.n_users, n_leaves))
+        self._rng = np.random.default_rng(self.seed)
+
+    def _users(self, candidates: Candidates) -> I64:
+        if candidates.users is None:
+            raise ValueError(f"{self.name} needs Candidates.users")
+        return candidates.users
+
+    def select(self, candidates: Candidates, k: int) -> I64:
+        users = self._users(candidates)
+        leaves = self.item_leaf[candidates.items].clip(min=0)
+        rows = users[:, None]
+        n, wins = self._n[rows, leaves], self._s[rows, leaves]
+        prior_mean = np.clip(candidates.features[:, :, self.prior_feature], 0.02, 0.98)
+        a = self.prior_strength * prior_mean + wins
+        b = self.prior_strength * (1 - prior_mean) + n - wins
+        # one draw per (user, leaf): draw for every candidate, then copy the draw of its leaf's first one
+        draw = self._rng.beta(a, b)
+        first = np.zeros_like(leaves)
+        group = np.where(candidates.valid, leaves, -1)  # padding never shares a draw with a real leaf
+        order = np.argsort(group, axis=1, kind="stable")
+        sorted_leaves = np.take_along_axis(group, order, axis=1)
+        starts = np.ones_like(sorted_leaves, dtype=bool)
+        starts[:, 1:] = sorted_leaves[:, 1:] != sorted_leaves[:, :-1]
+        idx = np.where(starts, np.arange(leaves.shape[1])[None, :], 0)
+        np.maximum.accumulate(idx, axis=1, out=idx)
+        np.put_along_axis(first, order, np.take_along_axis(order, idx, axis=1), axis=1)
+        leaf_draw = np.take_along_axis(draw, first, axis=1)
+        value = leaf_draw + self.retrieval_weight * candidates.features[:, :, self.score_feature]
+        return top_k_columns(value + _rank_prior(candidates), candidates.valid, k)
+
+    def update(self, feedback: Feedback) -> None:
+        users = self._users(feedback.candidates)
+        self._n[users] *= self.gamma
+        self._s[users] *= self.gamma
+        leaves = self.item_leaf[feedback.shown_items()].clip(min=0)
+        rows = np.repeat(users, leaves.shape[1])
+        np.add.at(self._n, (rows, leaves.ravel()), 1.0)
+        np.add.at(self._s, (rows, leaves.ravel()), (feedback.rewards.ravel() > 0).astype(np.float64))

@@ -52,6 +52,7 @@ from driftrec.policy.bandits import (
     LinUCB,
     Policy,
     RandomPolicy,
+    UserLeafThompson,
 )
 from driftrec.policy.rerank import sqn_factory
 from driftrec.policy.rewards import RewardConfig
@@ -144,6 +145,8 @@ class PolicyContext:
     train_log: InteractionLog
     retrieval: Any
     steps: int
+    n_users: int = 0
+    item_leaf: NDArray[np.int64] | None = None  # (n_items + 1,) leaf index per item id, -1 = padding
 
 
 PolicyFactory = Callable[[PolicyContext], Policy]
@@ -161,11 +164,18 @@ POLICY_FACTORIES: dict[str, PolicyFactory] = {
     "thompson-linear": lambda c: LinearThompson(c.dim, v=0.3, gamma=0.98, seed=c.seed),
     # ablation: LinUCB's model without optimism, what learning the features buys without exploring
     "linear-greedy": lambda c: LinUCB(c.dim, alpha=0.0, gamma=0.98, name="linear-greedy"),
+    "thompson-user-leaf": lambda c: UserLeafThompson(c.n_users, _require_leaf(c), seed=c.seed),
     # the Q-learning sequence model (SQN, driftrec.policy.sqn_model) trained on the log, served greedily;
     # not in DEFAULT_POLICIES: it trains a Transformer per run (minutes on CPU)
     "sqn-qlearning": lambda c: sqn_factory("qlearning", name="sqn-qlearning")(c),
     "sqn-qlearning-qhead": lambda c: sqn_factory("qlearning", rank_by="q", name="sqn-qlearning-qhead")(c),
 }
+
+
+def _require_leaf(context: PolicyContext) -> NDArray[np.int64]:
+    if context.item_leaf is None:
+        raise ValueError("this policy needs PolicyContext.item_leaf")
+    return context.item_leaf
 
 
 @dataclass
@@ -354,7 +364,7 @@ def _candidates(
         ],
         axis=2,
     )
-    return Candidates(items, cand_scores, features * (items > 0)[:, :, None], histories)
+    return Candidates(items, cand_scores, features * (items > 0)[:, :, None], histories, users)
 
 
 def _append(items: list[int], events: list[int], new: list[int], codes: list[int], keep: int) -> None:
@@ -422,7 +432,13 @@ def simulate(
     for p_index, name in enumerate(policies):
         t0 = time.perf_counter()
         context = PolicyContext(
-            len(FEATURES), cfg.seed * 1000 + p_index, world.train_log, world.retrieval, len(step_days)
+            len(FEATURES),
+            cfg.seed * 1000 + p_index,
+            world.train_log,
+            world.retrieval,
+            len(step_days),
+            cfg.n_users,
+            world.item_leaf,
         )
         policy = registry[name](context)
         env = ShopEnvironment(world.env_config, seed=cfg.seed)
