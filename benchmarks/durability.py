@@ -60,6 +60,7 @@ def metrics(result: DrillResult) -> dict[str, float]:
         "stored_unacknowledged": result.stored_unacknowledged,
         "kills": result.kills,
         "mean_restart_s": sum(result.restart_s) / len(result.restart_s),
+        "acknowledged_per_s": result.acknowledged_events / result.burst_s if result.burst_s else 0.0,
     }
 
 

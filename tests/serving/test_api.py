@@ -264,3 +264,17 @@ def test_store_reopens_without_reapplying_migrations(tmp_path: Path, synchronous
     assert again.forget_user("u") == 2 and again.count_events() == 0 and again.forgotten() == {"u"}
     assert again.append([EventRow("v", "i", "view", 3)]) == [3]  # keys are never reused
     again.close()
+
+
+def test_filters_on_fields_the_catalogue_lacks_are_422(
+    open_api: ApiFactory, settings_for: Callable[..., ServingSettings], item_ids: list[str], tmp_path: Path
+) -> None:
+    import polars as pl
+
+    catalogue = tmp_path / "items.parquet"
+    pl.DataFrame({"item_id": item_ids, "title": [f"item {i}" for i in item_ids]}).write_parquet(catalogue)
+    api = open_api(settings_for(items=catalogue, search=False))
+    for params, field in (({"category": "Books"}, "category"), ({"max_price": 5}, "max_price")):
+        response = api.get("/recommend", params={"user_id": "u", **params})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", field]
+    assert api.get("/users/u/interests").status_code == 503  # a deployment without categories

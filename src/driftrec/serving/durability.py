@@ -69,6 +69,7 @@ class DrillResult:
     stored_unacknowledged: int = 0
     kills: int = 0
     restart_s: list[float] = field(default_factory=list)
+    burst_s: float = 0.0  # time spent sending (start of each burst to its kill), over all rounds
 
     @property
     def lost_events(self) -> int:
@@ -190,11 +191,13 @@ def _burst(
                         result.failed_requests += 1
 
     threads = [threading.Thread(target=send, args=(s,), daemon=True) for s in range(config.senders)]
+    began = time.perf_counter()
     for thread in threads:
         thread.start()
     while round_acked[0] < config.kill_after and any(t.is_alive() for t in threads):
         time.sleep(0.005)
     server.kill()  # SIGKILL mid-burst: requests are in flight right now
+    result.burst_s += time.perf_counter() - began
     result.kills += 1
     stop.set()
     for thread in threads:

@@ -317,10 +317,17 @@ class ServingEngine:
         ]
 
     def _check_filters(self, category: str | None, min_price: float | None, max_price: float | None) -> None:
+        # asking this catalogue for a field it lacks is the request's error (422), not the server's
         if category is not None and not self.catalogue.has_categories:
-            raise Unavailable("this catalogue has no categories to filter by")
+            loc: list[str | int] = ["query", "category"]
+            raise Invalid(
+                "this catalogue has no categories", [{"loc": loc, "msg": "no categories to filter by"}]
+            )
         if (min_price is not None or max_price is not None) and not self.catalogue.has_prices:
-            raise Unavailable("this catalogue has no prices to filter by")
+            field = "min_price" if min_price is not None else "max_price"
+            raise Invalid(
+                "this catalogue has no prices", [{"loc": ["query", field], "msg": "no prices to filter by"}]
+            )
         if min_price is not None and max_price is not None and min_price > max_price:
             raise Invalid(
                 "min_price must not exceed max_price",
