@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,8 +40,10 @@ __all__ = [
     "backtest_cutoffs",
     "category_demand",
     "forecast",
+    "long_forecasts",
     "mase",
     "smape",
+    "wide_forecasts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -271,6 +273,11 @@ def forecast(demand: pl.DataFrame, horizon: int, config: ForecastConfig | None =
     Seasonal models fall back to season 1 on series shorter than two seasons (nothing to learn from).
     """
     cfg = config if config is not None else ForecastConfig()
+    return long_forecasts(wide_forecasts(demand, horizon, cfg), cfg.models, cfg)
+
+
+def wide_forecasts(demand: pl.DataFrame, horizon: int, cfg: ForecastConfig) -> pl.DataFrame:
+    """statsforecast's own output: ``unique_id, ds`` (naive UTC), ``Model``, ``Model-lo-80``, ..."""
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
     missing = {"category", "ds", "y"} - set(demand.columns)
@@ -290,20 +297,26 @@ def forecast(demand: pl.DataFrame, horizon: int, config: ForecastConfig | None =
     wide = engine.forecast(df=frame, h=horizon, level=list(cfg.levels) if cfg.levels else None)
     if not isinstance(wide, pl.DataFrame):
         wide = pl.from_pandas(wide)
-    return _long(wide, cfg)
+    return wide
 
 
-def _long(wide: pl.DataFrame, cfg: ForecastConfig) -> pl.DataFrame:
+def long_forecasts(wide: pl.DataFrame, names: Sequence[str], cfg: ForecastConfig) -> pl.DataFrame:
     """statsforecast's wide frame (``Model``, ``Model-lo-80``...) -> one row per model, clipped at 0."""
     parts = []
-    for name in cfg.models:
+    for name in names:
         cols = [pl.col(name).alias("mean")]
         for lv in cfg.levels:
             cols += [pl.col(f"{name}-lo-{lv}").alias(f"lo_{lv}"), pl.col(f"{name}-hi-{lv}").alias(f"hi_{lv}")]
         parts.append(wide.select("unique_id", "ds", pl.lit(name).alias("model"), *cols))
     out = pl.concat(parts)
     bounds = [c for c in out.columns if c == "mean" or c.startswith(("lo_", "hi_"))]
-    out = out.with_columns([pl.col(c).cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0) for c in bounds])
+    # demand is never negative; round-off dust (1e-12 where the truth is 0) would cost 200% sMAPE
+    out = out.with_columns(
+        [
+            pl.when(pl.col(c) < 1e-9).then(0.0).otherwise(pl.col(c)).cast(pl.Float64).fill_nan(None).alias(c)
+            for c in bounds
+        ]
+    )
     if cfg.combine:
         members = [m for m in cfg.models if m != BASELINE_MODEL]
         combo = (
@@ -388,11 +401,14 @@ def backtest(
     n_windows: int = 3,
     step: int | None = None,
     progress: bool | None = None,
+    forecaster: Callable[[pl.DataFrame, int, ForecastConfig], pl.DataFrame] = forecast,
 ) -> Backtest:
     """Rolling-origin evaluation: refit on data before each cut-off, score the next ``horizon`` periods.
 
     Every model sees only periods strictly before its cut-off (the series is cut before fitting), and is
     scored with MASE (scaled on that same training part, season = ``config.season``) and sMAPE.
+    ``forecaster`` (default :func:`forecast`) maps (training demand, horizon, config) to long forecasts;
+    :func:`driftrec.interests.hierarchy.reconciled_forecaster` plugs reconciliation in.
     """
     cfg = config if config is not None else ForecastConfig()
     periods = demand.get_column("ds").unique().sort().to_list()
@@ -402,7 +418,7 @@ def backtest(
         cutoff = periods[cut]
         train = demand.filter(pl.col("ds") < cutoff)
         actual = demand.filter(pl.col("ds").is_in(periods[cut : cut + horizon]))
-        fc = forecast(train, horizon, cfg).join(actual, on=["category", "ds"], how="inner")
+        fc = forecaster(train, horizon, cfg).join(actual, on=["category", "ds"], how="inner")
         forecasts.append(fc.with_columns(pl.lit(cutoff).cast(TIMESTAMP).alias("cutoff")))
         history = {
             k[0]: v.get_column("y").to_numpy()
