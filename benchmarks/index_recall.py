@@ -42,6 +42,9 @@ CONFIGS: dict[str, IndexConfig] = {
     "ivf-nprobe32": IndexConfig(kind="ivf", nprobe=32),
     "hnsw-ef64": IndexConfig(kind="hnsw", ef_search=64),
     "hnsw-ef256": IndexConfig(kind="hnsw", ef_search=256),
+    # the same indexes on raw inner product, without the MIPS -> L2 transform (for comparison)
+    "ivf-nprobe32-ip": IndexConfig(kind="ivf", nprobe=32, mips_transform=False),
+    "hnsw-ef64-ip": IndexConfig(kind="hnsw", ef_search=64, mips_transform=False),
 }
 
 

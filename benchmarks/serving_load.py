@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--n-items", type=int, default=ServingModelSpec.n_items, help="catalogue size")
     parser.add_argument("--n-users", type=int, default=ServingModelSpec.n_users, help="shoppers to train on")
     parser.add_argument("--epochs", type=int, default=ServingModelSpec.epochs)
+    parser.add_argument("--server-threads", type=int, default=1, help="OMP/torch threads of the server")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -208,7 +209,9 @@ def main() -> None:
             "index": {"kind": args.index},
         }
         t0 = time.perf_counter()
-        with ServerProcess(settings, log_path=work / "server.log", start_timeout_s=900) as server:
+        threads = str(args.server_threads)
+        env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        with ServerProcess(settings, log_path=work / "server.log", env=env, start_timeout_s=900) as server:
             startup_s = time.perf_counter() - t0
             log.info("server up in %.0fs at %s (client: %s)", startup_s, server.url, client)
 
@@ -280,6 +283,7 @@ def main() -> None:
             "index": args.index,
             "model_training": {k: facts[k] for k in ("spec", "params", "fit_s", "epochs") if k in facts},
             "server_startup_s": round(startup_s, 1),
+            "server_threads": args.server_threads,
         },
         metrics=metrics,
         baseline={

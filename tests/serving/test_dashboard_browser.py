@@ -21,6 +21,7 @@ from PIL import Image
 
 from driftrec.serving.process import ServerProcess
 from driftrec.serving.security import create_api_key
+from driftrec.workflows.bundle import load_bundle
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -42,11 +43,12 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def served(
-    bundle_dir: Path, known_user: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
+def served(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The serving tests' tiny SASRec bundle (conftest) under real uvicorn, with one admin key."""
     root = tmp_path_factory.mktemp("dashboard")
+    bundle = load_bundle(bundle_dir)
+    # the shopper with the longest history: the richest timeline (and most likely a migration) to show
+    user = str(bundle.users.ids[int(np.argmax(bundle.known.lengths()))])
     key, record = create_api_key("admin", "dashboard-test", n=2**10)
     settings = {
         "model": str(bundle_dir),
@@ -55,7 +57,7 @@ def served(
         "api_keys": [asdict(record)],
     }
     with ServerProcess(settings, log_path=root / "server.log", env={"OMP_NUM_THREADS": "1"}) as server:
-        yield {"url": server.url, "key": key, "user": known_user}
+        yield {"url": server.url, "key": key, "user": user}
 
 
 def _screenshot_is_meaningful(path: Path) -> tuple[int, float]:

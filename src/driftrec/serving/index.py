@@ -4,6 +4,12 @@ Scores are inner products, the same score a sequence model gives an item (user s
 the index returns exactly what full-catalogue scoring would for the exact kind, and an approximation whose
 recall against exact is measured (``measure_recall``) for the ANN kinds. Items can be added at runtime; the
 id <-> vector map is kept here so that similar-item look-ups need no model.
+
+Model embeddings are not unit vectors (their norms carry popularity), and graph/cluster indexes built
+directly on inner product find the top of such a ranking badly. The ANN kinds therefore use the classic
+reduction of maximum inner product search to nearest neighbours (Bachrach et al., RecSys 2014): item x
+becomes [x, sqrt(M^2 - |x|^2)] and query q becomes [q, 0], so that the L2 order of the augmented vectors is
+the inner-product order of the originals. Candidates are then re-scored exactly with the stored vectors.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ class IndexConfig:
 
     ``nlist`` of None picks about 4 * sqrt(n) inverted lists (the FAISS rule of thumb, capped at n / 39).
     ``ef_search`` and ``nprobe`` trade recall for speed at query time; ``hnsw_m`` and
-    ``ef_construction`` at build time.
+    ``ef_construction`` at build time. ``mips_transform`` (ANN kinds only) searches the augmented L2 space
+    described in the module docstring; ``norm_headroom`` leaves room for items added later with larger
+    norms (items beyond it go to a small exact side index searched with every query).
     """
 
     kind: IndexKind = "auto"
@@ -39,6 +47,8 @@ class IndexConfig:
     ef_construction: int = 80
     ef_search: int = 64
     train_sample: int = 100_000
+    mips_transform: bool = True
+    norm_headroom: float = 1.05
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -49,6 +59,8 @@ class IndexConfig:
         for name in ("exact_below", "nprobe", "hnsw_m", "ef_construction", "ef_search", "train_sample"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"IndexConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.norm_headroom >= 1.0:
+            raise ValueError(f"IndexConfig.norm_headroom must be >= 1, got {self.norm_headroom}")
         if self.nlist is not None and self.nlist < 1:
             raise ValueError(f"IndexConfig.nlist must be >= 1 or None, got {self.nlist}")
 
@@ -82,19 +94,21 @@ def _as_ids(item_ids: np.ndarray, n: int) -> np.ndarray:
 
 
 def _build_faiss(kind: str, vectors: np.ndarray, config: IndexConfig) -> faiss.Index:
+    """An ID-mapped FAISS index; ``vectors`` are already augmented when the MIPS transform is on."""
     n, dim = vectors.shape
+    metric = faiss.METRIC_L2 if config.mips_transform and kind != "exact" else faiss.METRIC_INNER_PRODUCT
     if kind == "exact":
         return faiss.IndexIDMap(faiss.IndexFlatIP(dim))
     if kind == "hnsw":
-        hnsw = faiss.IndexHNSWFlat(dim, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw = faiss.IndexHNSWFlat(dim, config.hnsw_m, metric)
         hnsw.hnsw.efConstruction = config.ef_construction
         hnsw.hnsw.efSearch = config.ef_search
         return faiss.IndexIDMap(hnsw)
     # FAISS k-means wants >= 39 training points per list; the sqrt rule alone breaks that for small n.
     nlist = config.nlist or max(1, min(int(4 * np.sqrt(max(n, 1))), n // 39))
     nlist = min(nlist, max(1, n))
-    quantizer = faiss.IndexFlatIP(dim)
-    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    quantizer = faiss.IndexFlatL2(dim) if metric == faiss.METRIC_L2 else faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, metric)
     rng = np.random.default_rng(config.seed)
     sample = (
         vectors if n <= config.train_sample else vectors[rng.choice(n, config.train_sample, replace=False)]
@@ -119,6 +133,8 @@ class ItemIndex:
     _vectors: np.ndarray
     _ids: np.ndarray
     _size: int
+    _max_norm: float = 0.0  # M of the MIPS transform (0 when it is off)
+    _overflow: faiss.Index | None = None  # exact side index for added items with norm > M
     _row_of: dict[int, int] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -135,9 +151,13 @@ class ItemIndex:
             raise ValueError(
                 "an IVF index needs vectors to train on; use kind='exact' for an empty catalogue"
             )
-        index = _build_faiss(kind, vecs, config)
+        transform = config.mips_transform and kind != "exact"
+        norms = np.linalg.norm(vecs, axis=1) if vecs.shape[0] else np.zeros(1)
+        max_norm = float(norms.max()) * config.norm_headroom if transform else 0.0
+        searchable = _augment(vecs, max_norm) if transform else vecs
+        index = _build_faiss(kind, searchable, config)
         if vecs.shape[0]:
-            index.add_with_ids(vecs, ids)
+            index.add_with_ids(searchable, ids)
         capacity = max(16, vecs.shape[0])
         store = np.zeros((capacity, vecs.shape[1]), dtype=np.float32)
         store[: vecs.shape[0]] = vecs
@@ -151,6 +171,7 @@ class ItemIndex:
             _vectors=store,
             _ids=id_store,
             _size=int(vecs.shape[0]),
+            _max_norm=max_norm,
             _row_of={int(i): row for row, i in enumerate(ids.tolist())},
         )
 
@@ -182,7 +203,17 @@ class ItemIndex:
             known = [int(i) for i in ids.tolist() if int(i) in self._row_of]
             if known:
                 raise ValueError(f"item ids already indexed: {known[:10]}")
-            self._index.add_with_ids(vecs, ids)
+            if self._max_norm:
+                # Items beyond M cannot be placed on the sphere; they go to a small exact side index.
+                over = np.linalg.norm(vecs, axis=1) > self._max_norm
+                if (~over).any():
+                    self._index.add_with_ids(_augment(vecs[~over], self._max_norm), ids[~over])
+                if over.any():
+                    if self._overflow is None:
+                        self._overflow = faiss.IndexIDMap(faiss.IndexFlatIP(self.dim))
+                    self._overflow.add_with_ids(np.ascontiguousarray(vecs[over]), ids[over])
+            else:
+                self._index.add_with_ids(vecs, ids)
             need = self._size + ids.shape[0]
             if need > self._vectors.shape[0]:
                 capacity = max(need, 2 * self._vectors.shape[0])
@@ -203,8 +234,22 @@ class ItemIndex:
             params = getattr(faiss, "SearchParametersHNSW")(efSearch=max(self.config.ef_search, k))  # noqa: B009
         else:
             params = None
-        scores, ids = self._index.search(queries, k, params=params)
-        return np.asarray(scores, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+        q = np.hstack([queries, np.zeros((queries.shape[0], 1), np.float32)]) if self._max_norm else queries
+        scores, ids = self._index.search(np.ascontiguousarray(q), k, params=params)
+        ids = np.asarray(ids, dtype=np.int64)
+        if not self._max_norm:
+            return np.asarray(scores, dtype=np.float32), ids
+        if self._overflow is not None and self._overflow.ntotal:
+            _, extra = self._overflow.search(queries, min(k, int(self._overflow.ntotal)))
+            ids = np.hstack([ids, np.asarray(extra, dtype=np.int64)])
+        # L2 distances in the augmented space -> exact inner products from the stored vectors, best first
+        exact = np.full(ids.shape, -np.inf, dtype=np.float32)
+        for row in range(ids.shape[0]):
+            found = ids[row] >= 0
+            rows = [self._row_of[int(i)] for i in ids[row][found]]
+            exact[row, found] = self._vectors[rows] @ queries[row]
+        order = np.argsort(-exact, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(exact, order, 1), np.take_along_axis(ids, order, 1)
 
     def search(
         self, queries: np.ndarray, k: int, exclude: list[np.ndarray] | None = None
@@ -240,6 +285,12 @@ class ItemIndex:
             out_ids[row, : row_ids.size] = row_ids
             out_scores[row, : row_scores.size] = row_scores
         return out_scores, out_ids
+
+
+def _augment(vectors: np.ndarray, max_norm: float) -> np.ndarray:
+    """[x, sqrt(M^2 - |x|^2)]: every row gets norm M, so L2 order equals inner-product order."""
+    sq = np.maximum(max_norm**2 - np.einsum("ij,ij->i", vectors, vectors), 0.0)
+    return np.ascontiguousarray(np.hstack([vectors, np.sqrt(sq)[:, None]]), dtype=np.float32)
 
 
 def measure_recall(index: ItemIndex, exact_index: ItemIndex, queries: np.ndarray, k: int) -> float:
