@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint chromium bench-serving bench-index-recall bench-baselines bench-data-scale bench-migration bench-interest-scale bench-durability bench-fuzz bench-ope bench-online clean
+.PHONY: install demo test lint chromium bench-serving bench-index-recall bench-baselines bench-data-scale bench-migration bench-interest-scale bench-next-category bench-trends bench-durability bench-fuzz bench-ope bench-online clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ bench-migration: $(STAMP) chromium
 
 bench-interest-scale: $(STAMP)
 	$(BIN)/python benchmarks/interest_scale.py
+
+bench-next-category: $(STAMP)
+	$(BIN)/python benchmarks/next_category.py
+
+bench-trends: $(STAMP)
+	$(BIN)/python benchmarks/trends.py
+	$(BIN)/python benchmarks/trends.py --hierarchy
 
 bench-ope: $(STAMP)
 	$(BIN)/python benchmarks/ope_vs_obp.py

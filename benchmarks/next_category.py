@@ -16,7 +16,8 @@ blocks, 64 wide, last 50 runs; early-stopped on validation accuracy@10) and the 
 Fade timing (same cut-off, test runs starting after the 90% quantile whose end is known): predict, from a
 run's first event, how many more events it gets and how many days it lasts; MAE of the Kaplan-Meier
 conditional median per category (``fade_km_category``) and per user (``fade_km_user``) against the global
-median run length of training runs (``fade_median``).
+median run length of training runs (``fade_median``); and the same once a run has lasted 2 events
+(``*_after_2``: remaining events of test runs with at least 2).
 
 Datasets: Taobao UserBehavior head (category ids; events from 2017-11-25), Instacart mini (aisles,
 level 1 of "department > aisle"), MovieLens latest-small (genres, the first listed).
@@ -86,6 +87,18 @@ def fade_scores(events: pl.DataFrame, items: pl.DataFrame, cut: dt.datetime, lev
         for group in ("category", "user"):
             model = FadeModel(FadeConfig(unit=unit, group=group)).fit(train)  # type: ignore[arg-type]
             out[f"fade_km_{group}_MAE_{unit}"] = float(np.mean(np.abs(truth - model.predict(test))))
+    # the same, asked once a run has lasted 2 events (most runs are single events, so at the first event
+    # every curve's conditional median is "no more events")
+    long_runs = test.filter(pl.col("n_events") >= 2)
+    truth = run_lengths(long_runs, "events") - 2.0
+    lengths = run_lengths(complete, "events")
+    median = float(np.median(lengths[lengths >= 2])) - 2.0
+    out["after_2_events_test_runs"] = long_runs.height
+    out["fade_median_MAE_events_after_2"] = float(np.mean(np.abs(truth - median)))
+    for group in ("category", "user"):
+        model = FadeModel(FadeConfig(unit="events", group=group)).fit(train)  # type: ignore[arg-type]
+        remaining = model.predict(long_runs, elapsed=2.0)
+        out[f"fade_km_{group}_MAE_events_after_2"] = float(np.mean(np.abs(truth - remaining)))
     return out
 
 
