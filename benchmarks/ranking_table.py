@@ -37,17 +37,22 @@ def ctr_table(results: Path = RESULTS) -> str:
 def pipeline_table(results: Path = RESULTS) -> str:
     records = [json.loads(p.read_text()) for p in sorted(results.glob("pipeline__*.json"))]
     lines = [
-        "| dataset | retriever | stage | HR@10 | NDCG@10 | NDCG@20 | users |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| dataset | retriever | stage | HR@10 | NDCG@10 | NDCG@20 | users | NDCG@10 gain, 95% CI |",
+        "|---|---|---|---:|---:|---:|---:|---|",
     ]
     for rec in sorted(records, key=lambda r: (r["dataset"], r["model"])):
         m = rec["metrics"]
         retriever = rec["model"].split("+")[0]
         lines.append(
             f"| {rec['dataset']} | {retriever} | {rec.get('stage', rec['model'])} | {m['HR@10']:.4f} "
-            f"| {m['NDCG@10']:.4f} | {m['NDCG@20']:.4f} | {rec['protocol'].get('users_evaluated', '?')} |"
+            f"| {m['NDCG@10']:.4f} | {m['NDCG@20']:.4f} | {rec['protocol'].get('users_evaluated', '?')} "
+            f"| {_ci(rec.get('NDCG@10_gain_ci95'))} |"
         )
     return "\n".join(lines)
+
+
+def _ci(interval: list[float] | None) -> str:
+    return "" if not interval else f"{interval[0]:+.4f} to {interval[1]:+.4f}"
 
 
 def _fill(path: Path, name: str, table: str) -> None:

@@ -37,6 +37,8 @@ def test_pipeline_runs_end_to_end_and_the_policy_hook_applies() -> None:
     for metrics in (run.retrieval, run.pipeline):
         assert 0.0 <= metrics["NDCG@10"] <= 1.0
     assert run.protocol["users_evaluated"] > 0
+    low, high = run.extra["NDCG@10_gain_ci95"]
+    assert low <= run.pipeline["NDCG@10"] - run.retrieval["NDCG@10"] <= high
     # retrieval and ranking see the same candidates: HR@20 of a 20-candidate list is identical
     assert run.pipeline["HR@20"] == run.retrieval["HR@20"]
     assert isinstance(Reverse(), ReRanker)

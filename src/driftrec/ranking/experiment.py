@@ -29,7 +29,7 @@ from driftrec.models.registry import create
 from driftrec.ranking.impressions import CTRTask, label_rate, split_by_time
 from driftrec.ranking.pipeline import RANK_FEATURE, PipelineConfig, TwoStagePipeline, candidate_impressions
 
-__all__ = ["CTRRun", "PipelineRun", "ctr_experiment", "pipeline_experiment"]
+__all__ = ["CTRRun", "PipelineRun", "ctr_experiment", "paired_bootstrap_ci", "pipeline_experiment"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,15 @@ def ctr_experiment(
         "features": "point-in-time (events strictly before each impression)",
     }
     return CTRRun(ranker, metrics, protocol, time.perf_counter() - began)
+
+
+def paired_bootstrap_ci(diff: np.ndarray, n: int = 1000, seed: int = 0) -> list[float]:
+    """95% bootstrap interval of the mean of per-user differences (users resampled with replacement)."""
+    if diff.size == 0:
+        return [0.0, 0.0]
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, (n, diff.size))].mean(axis=1)
+    return [round(float(np.quantile(means, 0.025)), 5), round(float(np.quantile(means, 0.975)), 5)]
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ def pipeline_experiment(
         "ranker_train_ctr": label_rate(train_c.get_column("label")),
     }
     recall_n = float(cands.get_column("label").sum()) / max(float(split.valid.targets.items.shape[0]), 1.0)
+    diff = staged.per_user["NDCG@10"] - base.per_user["NDCG@10"]  # same users, same order
     return PipelineRun(
         base.metrics,
         staged.metrics,
@@ -156,5 +166,10 @@ def pipeline_experiment(
         time.perf_counter() - began,
         ranker,
         model,
-        {"valid_candidate_recall": recall_n},
+        {
+            "valid_candidate_recall": recall_n,
+            "NDCG@10_gain_ci95": paired_bootstrap_ci(diff, seed=seed),
+            "users_better": int((diff > 0).sum()),
+            "users_worse": int((diff < 0).sum()),
+        },
     )
