@@ -15,10 +15,12 @@ from driftrec.ranking.pipeline import (
     candidate_impressions,
     retrieve,
 )
+from driftrec.ranking.serving_adapter import RankerReranker
 
 __all__ = [
     "CTRTask",
     "PipelineConfig",
+    "RankerReranker",
     "ReRanker",
     "TwoStagePipeline",
     "candidate_impressions",
