@@ -64,7 +64,7 @@ def test_every_figure_has_a_title_and_a_readable_png(report: Built) -> None:
     for name, title in titles.items():
         assert len(title) > 10, f"figure {name} has no real title"
         path = out / "png" / f"{name}.png"
-        assert path.stat().st_size > 20_000, f"{path} looks empty"
+        assert path.stat().st_size > 12_000, f"{path} looks empty"  # a blank titled 1200x650 PNG is ~5 kB
         width, height = _png_size(path)
         assert width == 1200 and height >= 650
 

@@ -83,8 +83,14 @@ def render_html(title: str, lead: str, sections: Sequence[Section]) -> str:
     return "\n".join(parts)
 
 
-def write_pngs(figures: Mapping[str, go.Figure], directory: Path, *, scale: float = 1.0) -> list[Path]:
-    """Write ``<name>.png`` for every figure, in one Kaleido batch (one Chromium start)."""
+def write_pngs(
+    figures: Mapping[str, go.Figure], directory: Path, *, scale: float = 1.0, compact: bool = True
+) -> list[Path]:
+    """Write ``<name>.png`` for every figure, in one Kaleido batch (one Chromium start).
+
+    ``compact`` re-saves each PNG with a 256-colour palette (Pillow): charts have few colours, the image
+    looks the same and the file is about three times smaller, which matters for reports kept in git.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     names = list(figures)
     paths = [directory / f"{name}.png" for name in names]
@@ -106,4 +112,15 @@ def write_pngs(figures: Mapping[str, go.Figure], directory: Path, *, scale: floa
                 "(apt-get install -y chromium) or pass --no-png"
             ) from exc
         raise
+    if compact:
+        for path in paths:
+            _compact_png(path)
     return paths
+
+
+def _compact_png(path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    palette.save(path, format="PNG", optimize=True)

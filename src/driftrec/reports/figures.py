@@ -337,7 +337,7 @@ def segment_profiles(analysis: InterestAnalysis, *, top: int = 12) -> go.Figure:
         cols=2,
         column_widths=[0.58, 0.42],
         horizontal_spacing=0.2,
-        subplot_titles=("share of interest by category", "share of active users in each segment"),
+        subplot_titles=("share of interest by category", "segment of every user seen so far"),
     )
     labels = [f"{names[k]} (n={sizes[k]})" for k in range(seg.n_segments)]
     fig.add_trace(
@@ -372,7 +372,7 @@ def segment_profiles(analysis: InterestAnalysis, *, top: int = 12) -> go.Figure:
     title = (
         f"User segments ({seg.n_segments}, k-means on interest profiles; silhouette "
         f"{seg.silhouette:.2f})<br><sup>left: mean category shares of each segment's users; "
-        "right: users assigned by their smoothed interest at each window</sup>"
+        "right: each user seen so far, by the segment nearest their current (carried-over) interest</sup>"
     )
     _layout(fig, title, legend={"title": {"text": "segment"}, "orientation": "h", "y": -0.18})
     fig.update_layout(height=HEIGHT + 60)
