@@ -153,7 +153,7 @@ def behaviour_features(
 
     Counts are ``log1p``; recencies are ``log1p(hours)`` (``MISSING_RECENCY`` when nothing happened
     before); rates are smoothed. ``item_price_level`` (static, (n_items + 1,)) is appended as
-    ``i_price_level`` (see :func:`driftrec.features.item_stats.price_level`).
+    ``i_price_level`` (see :func:`driftrec.features.item_stats.item_attributes`).
     """
     cfg = config or BehaviourFeatureConfig()
     q = queries.with_row_index("_row")
