@@ -157,7 +157,7 @@ def main() -> None:
         record = result_record(
             benchmark="index-recall",
             dataset=f"synthetic-shop-{spec.n_items // 1000}k-sasrec-{space}",
-            model=best,
+            model="faiss",
             protocol={
                 "space": space,
                 "queries": "user states of sampled known users" if space == "mips" else "unit item vectors",
@@ -175,6 +175,7 @@ def main() -> None:
             metrics=metrics,
             baseline={"model": "exact", "metrics": base},
             wall_s=time.perf_counter() - began,
+            best_ann=best,
             rows=rows,
         )
         path = write_result(record, args.out)
