@@ -145,7 +145,7 @@ def test_transformer_learns_a_second_order_chain_that_markov_cannot() -> None:
         max_len=8,
         dropout=0.0,
         training=TrainingConfig(
-            epochs=40, batch_size=16, lr=5e-3, patience=0, monitor="HR@1", device="cpu", num_threads=1
+            epochs=20, batch_size=16, lr=1e-2, patience=0, monitor="HR@1", device="cpu", num_threads=1
         ),
     )
     transformer = evaluate_next_category(CategoryTransformer(cfg).fit(split), split.test, (1,))
