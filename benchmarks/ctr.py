@@ -14,10 +14,10 @@ impression-weighted, users with both classes) and LogLoss on the test part. The 
 * ``taobao-userbehavior-head``: page views are impressions, label = cart or purchase of the same item
   within a day (conversion, "buy/cart vs view"), the whole 84k-row head of the log.
 
-FuxiCTR is not run: see docs/ranking.md (its data pipeline needs its own CSV/H5 feature files and a
-separate torch install, which did not fit the 2-core, minutes-per-run budget of this machine).
+FuxiCTR is not run (see docs/ranking.md, "Not done": its wheel's DIN/DIEN need its own data loader,
+feature maps and ray[data] in a separate virtualenv, which did not fit this session's time).
 
-Run: ``.venv/bin/python benchmarks/ctr.py [--datasets a,b] [--models dien,din,mlp] [--epochs 8]``
+Run: ``.venv/bin/python benchmarks/ctr.py [--datasets a,b] [--models mlp,din,dien,dien-noaux] [--epochs 8]``
 """
 
 from __future__ import annotations
