@@ -43,6 +43,7 @@ def main() -> None:
         log_path = Path(tmp) / "server.log"
         with ServerProcess(settings, log_path=log_path, env={"OMP_NUM_THREADS": "1"}) as server:
             client = httpx.Client(base_url=server.url, timeout=60.0)
+            retried = {"count": 0}
 
             def send(
                 method: str, path: str, query: Any, body: Any, raw: bytes | None, headers: dict[str, str]
@@ -52,7 +53,15 @@ def main() -> None:
                     kwargs["content"] = raw
                 elif body is not None:
                     kwargs["json"] = body
-                return client.request(method, path, **kwargs).status_code
+                for attempt in range(2):
+                    try:
+                        return client.request(method, path, **kwargs).status_code
+                    except httpx.TransportError as exc:
+                        # one retry: an idle keep-alive connection the server closed (uvicorn's 5 s timeout,
+                        # while Hypothesis was slow to draw the next case) resets the next request on it
+                        retried["count"] += attempt == 0
+                        logging.warning("%s %s: %r (attempt %d)", method, path, exc, attempt + 1)
+                return 0  # no answer twice: counted and reported by the fuzzer
 
             spec = client.get("/openapi.json").json()
             report = fuzz_openapi(spec, send, examples=args.examples, seed=args.seed)
@@ -61,6 +70,8 @@ def main() -> None:
     tracebacks = server_log.count("Traceback")
     metrics = {
         "server_errors": report.server_errors,
+        "transport_errors": report.transport_errors,
+        "retried_after_reset": retried["count"],
         "requests": report.requests,
         "client_errors": sum(n for s, n in report.by_status.items() if 400 <= s < 500),
         "successes": sum(n for s, n in report.by_status.items() if s < 300),
@@ -83,6 +94,7 @@ def main() -> None:
         by_status={str(k): v for k, v in sorted(report.by_status.items())},
         by_operation=report.by_operation,
         failures=report.failures,
+        server_log_tail=server_log[-2000:],
     )
     path = write_result(record, RESULTS)
     print(f"{report.requests} requests, {report.server_errors} server errors; wrote {path}")

@@ -25,7 +25,8 @@ __all__ = ["FuzzReport", "Send", "fuzz_openapi"]
 
 log = logging.getLogger(__name__)
 
-#: (method, path, query params, JSON body or None, raw body or None, headers) -> status code
+#: (method, path, query params, JSON body or None, raw body or None, headers) -> status code, or 0 when
+#: no HTTP answer came back (connection refused, reset or timed out)
 Send = Callable[[str, str, dict[str, Any] | None, Any, bytes | None, dict[str, str]], int]
 
 
@@ -37,13 +38,17 @@ class FuzzReport:
     by_operation: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     unsendable: int = 0
+    transport_errors: int = 0  # status 0: the connection failed or was dropped (no HTTP answer at all)
 
     def record(self, label: str, status: int, request: dict[str, Any]) -> None:
         self.requests += 1
         self.by_status[status] += 1
         self.by_operation[label] = self.by_operation.get(label, 0) + 1
-        if status >= 500:
-            self.server_errors += 1
+        if status >= 500 or status == 0:
+            if status == 0:
+                self.transport_errors += 1
+            else:
+                self.server_errors += 1
             if len(self.failures) < 20:
                 self.failures.append({"operation": label, "status": status, **request})
 
