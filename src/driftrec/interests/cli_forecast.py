@@ -108,7 +108,8 @@ def predict_command(
             first = 1.0 if unit == "events" else 0.0
             truth = run_lengths(test_runs, unit) - first
             model = FadeModel(FadeConfig(unit=unit)).fit(train_runs)  # type: ignore[arg-type]
-            median = float(np.median(run_lengths(train_runs, unit))) - first
+            complete = train_runs.filter(pl.col("run") < pl.col("run").max().over("user_id"))
+            median = float(np.median(run_lengths(complete, unit))) - first
             fade[f"km_category_MAE_{unit}"] = float(np.mean(np.abs(truth - model.predict(test_runs))))
             fade[f"median_MAE_{unit}"] = float(np.mean(np.abs(truth - median)))
         console.print("fade timing MAE: " + ", ".join(f"{k} {v:.3f}" for k, v in fade.items()))
