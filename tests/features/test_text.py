@@ -336,5 +336,17 @@ def test_public_api_is_pinned() -> None:
             "item_texts",
             "load_encoder",
             "model_identity",
+            # ranking features (docs/ranking.md)
+            "BehaviourFeatureConfig",
+            "ItemAttributes",
+            "SequenceFeatures",
+            "behaviour_features",
+            "event_frame",
+            "feature_importance",
+            "item_attributes",
+            "query_frame",
+            "reduce_matrix",
+            "select_features",
+            "sequences_before",
         ]
     )
