@@ -82,6 +82,8 @@ BAD_EVENTS: list[tuple[Any, str]] = [
     ({"user_id": "u\x00", "item_id": "i", "event": "view"}, "user_id"),
     ({"user_id": "u", "item_id": "i", "event": "view", "ts": "yesterday"}, "ts"),
     ({"user_id": "u", "item_id": "i", "event": "view", "ts": "1900-01-01T00:00:00Z"}, "ts"),
+    ({"user_id": "u", "item_id": "i", "event": "view", "ts": "0001-01-01T00:00:00+00:11"}, "ts"),
+    ({"user_id": "u", "item_id": "i", "event": "view", "ts": "9999-12-31T23:59:59-14:00"}, "ts"),
     ({"user_id": "u", "item_id": "i", "event": "view", "value": "NaN"}, "value"),
     ({"user_id": "u", "item_id": "i", "event": "view", "colour": "red"}, "colour"),
     ({"user_id": 5, "item_id": "i", "event": "view"}, "user_id"),

@@ -59,7 +59,10 @@ TS_MAX = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    out = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    try:
+        out = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+00:11 lies before year 1 in UTC (found by fuzzing)
+        raise ValueError(f"must lie between {TS_MIN.date()} and {TS_MAX.date()}") from exc
     if not TS_MIN <= out < TS_MAX:
         raise ValueError(f"must lie between {TS_MIN.date()} and {TS_MAX.date()}")
     return out
