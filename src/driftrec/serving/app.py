@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Body, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
@@ -24,11 +25,20 @@ from driftrec import __version__
 from driftrec.data.schema import EVENT_TYPES
 from driftrec.serving import dashboard
 from driftrec.serving import schemas as S
+from driftrec.serving.batching import MicroBatcher
 from driftrec.serving.explain import Explanation
 from driftrec.serving.interests import user_interests
 from driftrec.serving.middleware import BodyLimit, RequestMetrics
 from driftrec.serving.security import KeyRing, Role, pseudonymiser
-from driftrec.serving.service import Conflict, Invalid, NotFound, Scored, ServingEngine, Unavailable
+from driftrec.serving.service import (
+    Conflict,
+    Invalid,
+    NotFound,
+    RecommendRequest,
+    Scored,
+    ServingEngine,
+    Unavailable,
+)
 from driftrec.serving.settings import ServingSettings
 from driftrec.serving.store import EventRow
 
@@ -41,7 +51,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 IdPath = Annotated[str, Path(min_length=1, max_length=S.MAX_ID), AfterValidator(S.clean_text)]
 
 
-def _engine(request: Request) -> ServingEngine:
+async def _engine(request: Request) -> ServingEngine:
     engine: ServingEngine = request.app.state.engine
     return engine
 
@@ -49,8 +59,10 @@ def _engine(request: Request) -> ServingEngine:
 Engine = Annotated[ServingEngine, Depends(_engine)]
 
 
-def _authoriser(keys: KeyRing, needed: Role) -> Callable[[Request], None]:
-    def check(request: Request) -> None:
+def _authoriser(keys: KeyRing, needed: Role) -> Callable[[Request], Awaitable[None]]:
+    # async, so that an open API costs no thread hop; verifying a new key (a slow hash) still runs
+    # in the thread pool, off the event loop
+    async def check(request: Request) -> None:
         if not keys.enabled:
             return
         presented = request.headers.get("x-api-key")
@@ -59,7 +71,7 @@ def _authoriser(keys: KeyRing, needed: Role) -> Callable[[Request], None]:
             presented = auth[7:].strip()
         if not presented:
             raise HTTPException(401, "missing API key (X-API-Key header or Authorization: Bearer)")
-        role = keys.role_of(presented)
+        role = await run_in_threadpool(keys.role_of, presented)
         if role is None:
             raise HTTPException(401, "invalid API key")
         if not keys.allows(role, needed):
@@ -100,6 +112,28 @@ def _items(engine: ServingEngine, scored: list[Scored]) -> list[S.RecommendedIte
     return out
 
 
+async def _recommend(request: Request, engine: ServingEngine, question: RecommendRequest) -> list[Scored]:
+    """Through the micro-batcher when it is on (filters checked first: a bad one fails alone, at once)."""
+    engine.check_filters(question.category, question.min_price, question.max_price)
+    batcher: MicroBatcher[RecommendRequest, list[Scored]] | None = request.app.state.batcher
+    if batcher is not None:
+        return await batcher.submit(question)
+    return await run_in_threadpool(engine.recommend, **_as_kwargs(question))
+
+
+def _as_kwargs(question: RecommendRequest) -> dict[str, Any]:
+    return {
+        "state": question.state,
+        "k": question.k,
+        "exclude_seen": question.exclude_seen,
+        "category": question.category,
+        "min_price": question.min_price,
+        "max_price": question.max_price,
+        "with_explanation": question.with_explanation,
+        "rerank": question.rerank,
+    }
+
+
 def _validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
     """Field, message and type only: echoing the input back could itself fail to serialise."""
     return [
@@ -123,11 +157,20 @@ def create_app(settings: ServingSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = ServingEngine.open(settings)
         app.state.engine = engine
+        batcher: MicroBatcher[RecommendRequest, list[Scored]] | None = None
+        if settings.micro_batch:
+            batcher = MicroBatcher(
+                engine.recommend_many, settings.batch_max_requests, settings.batch_window_ms / 1000
+            )
+            await batcher.start()
+        app.state.batcher = batcher
         users_gauge.set_function(lambda: engine.state.n_users)
         items_gauge.set_function(lambda: len(engine.catalogue))
         try:
             yield
         finally:
+            if batcher is not None:
+                await batcher.stop()
             engine.close()
 
     app = FastAPI(
@@ -197,7 +240,8 @@ def create_app(settings: ServingSettings) -> FastAPI:
 
     # -------------------------------------------------------------------------------- recommend
     @app.get("/recommend", response_model=S.RecommendResponse, dependencies=[read], tags=["recommend"])
-    def get_recommend(
+    async def get_recommend(
+        request: Request,
         engine: Engine,
         user_id: Annotated[S.Ident, Query(max_length=S.MAX_ID)],
         k: Annotated[int, Query(ge=1, le=1_000)] = 10,
@@ -209,18 +253,11 @@ def create_app(settings: ServingSettings) -> FastAPI:
         rerank: bool = True,
     ) -> S.RecommendResponse:
         """Top-k for a user from their live state; a user with no history gets the empty-history answer."""
-        k = min(k, settings.max_k)
         state = engine.state.view(pseudo(user_id))
-        scored = engine.recommend(
-            state,
-            k,
-            exclude_seen=exclude_seen,
-            category=category,
-            min_price=min_price,
-            max_price=max_price,
-            with_explanation=explain,
-            rerank=rerank,
+        question = RecommendRequest(
+            state, min(k, settings.max_k), exclude_seen, category, min_price, max_price, explain, rerank
         )
+        scored = await _recommend(request, engine, question)
         return S.RecommendResponse(
             user_id=user_id,
             known_user=state.known,
@@ -229,18 +266,21 @@ def create_app(settings: ServingSettings) -> FastAPI:
         )
 
     @app.post("/recommend", response_model=S.RecommendResponse, dependencies=[read], tags=["recommend"])
-    def post_recommend(engine: Engine, body: S.RecommendRequest) -> S.RecommendResponse:
+    async def post_recommend(
+        request: Request, engine: Engine, body: S.RecommendRequest
+    ) -> S.RecommendResponse:
         """Top-k for an explicit history (anonymous session); unknown history items are skipped and listed."""
         state, unknown = engine.history_state(body.history)
-        scored = engine.recommend(
+        question = RecommendRequest(
             state,
             min(body.k, settings.max_k),
-            exclude_seen=body.exclude_seen,
-            category=body.category,
-            min_price=body.min_price,
-            max_price=body.max_price,
-            with_explanation=body.explain,
+            body.exclude_seen,
+            body.category,
+            body.min_price,
+            body.max_price,
+            body.explain,
         )
+        scored = await _recommend(request, engine, question)
         return S.RecommendResponse(
             user_id=None,
             known_user=False,
@@ -370,7 +410,7 @@ def create_app(settings: ServingSettings) -> FastAPI:
             model=str(engine.bundle.meta.get("model", engine.model.name)),
             items=len(engine.catalogue),
             users=engine.state.n_users,
-            stored_events=engine.store.count_events(),
+            stored_events=engine.stored_events,
             schema_version=engine.store.schema_version,
             store=type(engine.store).__name__,
             search=engine.text_index is not None,

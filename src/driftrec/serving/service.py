@@ -31,7 +31,7 @@ from driftrec.serving.state import LiveState
 from driftrec.serving.store import EventRow, EventStore, ItemRow, open_store
 from driftrec.workflows.bundle import Bundle, load_bundle
 
-__all__ = ["Conflict", "Invalid", "NotFound", "Scored", "ServingEngine", "Unavailable"]
+__all__ = ["Conflict", "Invalid", "NotFound", "RecommendRequest", "Scored", "ServingEngine", "Unavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,20 @@ class Scored:
     score: float
     explanation: Explanation | None = None
     parts: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class RecommendRequest:
+    """One top-k question; a list of them is answered by :meth:`ServingEngine.recommend_many`."""
+
+    state: UserState
+    k: int
+    exclude_seen: bool = True
+    category: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    with_explanation: bool = False
+    rerank: bool = True
 
 
 class _ReadWriteLock:
@@ -127,6 +141,23 @@ class ServingEngine:
         self.catalogue = catalogue
         self.state = LiveState(bundle.known, bundle.users, settings.max_events_per_user)
         self._model_lock = _ReadWriteLock()
+        if settings.torch_threads > 0:
+            # once, for the whole process: per-request switches (the bundle's training threads) cost ~30x
+            import torch
+
+            torch.set_num_threads(settings.torch_threads)
+        # models scoring by user state . item vector: user states are encoded here and the top-k found
+        # by the retrieval index; others score the whole catalogue through ``model.score``
+        self._dot = callable(getattr(self.model, "user_vectors", None)) and callable(
+            getattr(self.model, "item_vectors", None)
+        )
+        self._table: NDArray[np.float32] | None = self.model.item_vectors() if self._dot else None  # type: ignore[attr-defined]
+        self.retrieval: ItemIndex | None = None
+        if self._table is not None and settings.retrieval_index:
+            rows = np.arange(1, self._table.shape[0], dtype=np.int64)
+            self.retrieval = ItemIndex.build(rows, self._table[1:], settings.index)
+        self._count_lock = threading.Lock()
+        self.stored_events = 0
         self.text_vectors: NDArray[np.float32] | None = None
         self.text_index: ItemIndex | None = None
         self._can_add = bool(getattr(getattr(self.model, "config", None), "uses_text", False)) and hasattr(
@@ -163,8 +194,9 @@ class ServingEngine:
         for user in self.store.forgotten():
             self.state.forget(user)
         pending: dict[str, tuple[list[int], list[int], list[int]]] = {}
-        count = 0
+        count = stored = 0
         for row in self.store.iter_events():
+            stored += 1
             dense = self.catalogue.dense(row.item_id)
             if dense == 0:
                 log.warning(
@@ -178,6 +210,8 @@ class ServingEngine:
             count += 1
         for user, (items, ts, ev) in pending.items():
             self.state.apply(user, items, ts, ev)
+        with self._count_lock:
+            self.stored_events = stored  # kept current by ingest/forget: /healthz never counts rows
         log.info("live state rebuilt from the store: %d events of %d users", count, len(pending))
 
     def _item_vectors(self) -> tuple[NDArray[np.float32], str]:
@@ -245,6 +279,8 @@ class ServingEngine:
                 f"{unknown.size} event(s) name items not in the catalogue (add them with POST /items)", errors
             )
         seqs = self.store.append(events)
+        with self._count_lock:
+            self.stored_events += len(seqs)
         grouped: dict[str, tuple[list[int], list[int], list[int]]] = {}
         for event, item in zip(events, dense.tolist(), strict=True):
             items, ts, ev = grouped.setdefault(event.user_id, ([], [], []))
@@ -256,21 +292,28 @@ class ServingEngine:
         return seqs
 
     # ------------------------------------------------------------------------------- recommending
-    def _model_scores(self, state: UserState, dense_user: int) -> NDArray[np.float32]:
-        """(n_catalogue + 1,) scores; items the model cannot score (added to a model without text) -inf."""
+    def _histories(self, states: Sequence[UserState], dense_users: Sequence[int]) -> Histories:
+        """The states as model input: only items the model knows, times/events when all are known."""
         n_model = int(getattr(self.model, "n_items", len(self.bundle.items)))
-        keep = (state.items > 0) & (state.items <= n_model)
-        items = state.items[keep]
-        ts = state.ts[keep]
-        ev = state.event[keep]
-        history = Histories(
-            np.array([dense_user], dtype=np.int64),
-            np.array([0, items.shape[0]], dtype=np.int64),
-            items,
-            ts if ts.size and (ts >= 0).all() else None,
-            ev if ev.size and (ev >= 0).all() else None,
+        items, ts, ev, lengths = [], [], [], []
+        for state in states:
+            keep = (state.items > 0) & (state.items <= n_model)
+            items.append(state.items[keep])
+            ts.append(state.ts[keep])
+            ev.append(state.event[keep])
+            lengths.append(int(keep.sum()))
+        all_ts = np.concatenate(ts) if ts else np.zeros(0, np.int64)
+        all_ev = np.concatenate(ev) if ev else np.zeros(0, np.int8)
+        return Histories(
+            np.asarray(dense_users, dtype=np.int64),
+            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            np.concatenate(items).astype(np.int64) if items else np.zeros(0, np.int64),
+            all_ts if all_ts.size and (all_ts >= 0).all() else None,
+            all_ev if all_ev.size and (all_ev >= 0).all() else None,
         )
-        raw = self.model.score(history)[0]
+
+    def _pad(self, raw: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Model scores -> (n_catalogue + 1,): items the model cannot score (added without text) -inf."""
         n = len(self.catalogue) + 1
         if raw.shape[0] >= n:
             out = np.array(raw[:n], dtype=np.float32)
@@ -278,6 +321,61 @@ class ServingEngine:
             out = np.full(n, -np.inf, dtype=np.float32)
             out[: raw.shape[0]] = raw
         out[0] = -np.inf
+        return out
+
+    def _model_scores(self, state: UserState, dense_user: int) -> NDArray[np.float32]:
+        """(n_catalogue + 1,) exact scores of every item for one state."""
+        history = self._histories([state], [dense_user])
+        if self._table is not None:
+            user = self.model.user_vectors(history)[0]  # type: ignore[attr-defined]
+            return self._pad(self._table @ user)
+        return self._pad(self.model.score(history)[0])
+
+    def _pool(self, request: RecommendRequest) -> int:
+        rerank = self.settings.reranker is not None and request.rerank
+        return max(request.k, self.settings.candidate_pool) if rerank else request.k
+
+    def _exact_candidates(
+        self, request: RecommendRequest, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Top of the full score vector after removing seen and filtered-out items."""
+        state = request.state
+        if request.exclude_seen and state.items.size:
+            scores[state.items[state.items < scores.shape[0]]] = -np.inf
+        if allowed is not None:
+            scores[~allowed[: scores.shape[0]]] = -np.inf
+        candidates = top_k(scores[None, :], min(self._pool(request), scores.shape[0]))[0]
+        candidates = candidates[np.isfinite(scores[candidates])]
+        return candidates, scores[candidates]
+
+    def _indexed_candidates(
+        self,
+        requests: Sequence[RecommendRequest],
+        users: NDArray[np.float32],
+        allowed: Sequence[NDArray[np.bool_] | None],
+    ) -> list[tuple[NDArray[np.int64], NDArray[np.float32]] | None]:
+        """One index search for the whole batch; None where exact scoring must answer instead.
+
+        Seen items go to the index's ``exclude``; filters over-fetch ``filter_overfetch`` times the items
+        wanted and keep those passing. A row that ends with fewer than it wants (a narrow filter, a tiny
+        catalogue, an approximate index) is answered exactly, so the index never shortens an answer.
+        """
+        assert self.retrieval is not None
+        pools = [self._pool(r) for r in requests]
+        fetch = max(
+            p * (self.settings.filter_overfetch if a is not None else 1)
+            for p, a in zip(pools, allowed, strict=True)
+        )
+        empty = np.zeros(0, np.int64)
+        exclude = [r.state.items if r.exclude_seen else empty for r in requests]
+        scores, ids = self.retrieval.search(users, fetch, exclude=exclude)
+        out: list[tuple[NDArray[np.int64], NDArray[np.float32]] | None] = []
+        for row, (pool, mask) in enumerate(zip(pools, allowed, strict=True)):
+            keep = ids[row] >= 0
+            if mask is not None:
+                keep[keep] &= mask[ids[row][keep]]
+            found, found_scores = ids[row][keep][:pool], scores[row][keep][:pool]
+            out.append((found, found_scores) if found.size >= pool else None)
         return out
 
     def recommend(
@@ -292,31 +390,77 @@ class ServingEngine:
         with_explanation: bool = False,
         rerank: bool = True,
     ) -> list[Scored]:
-        self._check_filters(category, min_price, max_price)
-        dense_user = self.state.dense_user(state.user_id) if state.user_id is not None else 0
-        with self._model_lock.read():
-            scores = self._model_scores(state, dense_user)
-        if exclude_seen and state.items.size:
-            scores[state.items[state.items < scores.shape[0]]] = -np.inf
-        allowed = self.catalogue.allowed(category, min_price, max_price)
-        if allowed is not None:
-            scores[~allowed[: scores.shape[0]]] = -np.inf
-        pool = max(k, self.settings.candidate_pool) if self.settings.reranker is not None and rerank else k
-        candidates = top_k(scores[None, :], min(pool, scores.shape[0]))[0]
-        candidates = candidates[np.isfinite(scores[candidates])]
-        cand_scores = scores[candidates]
-        if self.settings.reranker is not None and rerank and candidates.size:
-            candidates, cand_scores = apply_reranker(self.settings.reranker, state, candidates, cand_scores)
-        candidates, cand_scores = candidates[:k], cand_scores[:k]
+        request = RecommendRequest(
+            state, k, exclude_seen, category, min_price, max_price, with_explanation, rerank
+        )
+        result = self.recommend_many([request])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def recommend_many(self, requests: Sequence[RecommendRequest]) -> list[list[Scored] | Exception]:
+        """Answers in request order; a request's own error (e.g. a bad filter) is returned in its place.
+
+        One encode of all histories and one index search serve the whole batch (micro-batching).
+        """
+        results: list[list[Scored] | Exception | None] = [None] * len(requests)
+        todo: list[int] = []
+        allowed: list[NDArray[np.bool_] | None] = []
+        for i, r in enumerate(requests):
+            try:
+                self.check_filters(r.category, r.min_price, r.max_price)
+                allowed.append(self.catalogue.allowed(r.category, r.min_price, r.max_price))
+                todo.append(i)
+            except Exception as exc:
+                results[i] = exc
+        reqs = [requests[i] for i in todo]
+        dense = [self.state.dense_user(r.state.user_id) if r.state.user_id is not None else 0 for r in reqs]
+        found: list[tuple[NDArray[np.int64], NDArray[np.float32]] | None] = [None] * len(reqs)
+        if reqs:
+            with self._model_lock.read():
+                users = None
+                if self._table is not None:
+                    history = self._histories([r.state for r in reqs], dense)
+                    users = self.model.user_vectors(history)  # type: ignore[attr-defined]
+                    if self.retrieval is not None:
+                        found = self._indexed_candidates(reqs, users, allowed)
+                for j, r in enumerate(reqs):
+                    if found[j] is not None:
+                        continue
+                    if users is not None and self._table is not None:
+                        scores = self._pad(self._table @ users[j])
+                    else:
+                        scores = self._model_scores(r.state, dense[j])
+                    found[j] = self._exact_candidates(r, scores, allowed[j])
+        for j, (i, r) in enumerate(zip(todo, reqs, strict=True)):
+            pair = found[j]
+            assert pair is not None
+            try:
+                results[i] = self._finish(r, *pair)
+            except Exception as exc:
+                results[i] = exc
+        return [r if r is not None else RuntimeError("unanswered request") for r in results]
+
+    def _finish(
+        self, request: RecommendRequest, candidates: NDArray[np.int64], cand_scores: NDArray[np.float32]
+    ) -> list[Scored]:
+        """Re-rank (policy hook), cut to k, explain."""
+        if self.settings.reranker is not None and request.rerank and candidates.size:
+            candidates, cand_scores = apply_reranker(
+                self.settings.reranker, request.state, candidates, cand_scores
+            )
+        candidates, cand_scores = candidates[: request.k], cand_scores[: request.k]
         explanations: list[Explanation | None] = [None] * candidates.size
-        if with_explanation:
-            explanations = list(explain(self.vectors, state.items, candidates, self.catalogue.category))
+        if request.with_explanation:
+            category = self.catalogue.category
+            explanations = list(explain(self.vectors, request.state.items, candidates, category))
         return [
             Scored(int(i), float(s), e)
             for i, s, e in zip(candidates.tolist(), cand_scores.tolist(), explanations, strict=True)
         ]
 
-    def _check_filters(self, category: str | None, min_price: float | None, max_price: float | None) -> None:
+    def check_filters(self, category: str | None, min_price: float | None, max_price: float | None) -> None:
+        """Raise :class:`Invalid` for a filter this catalogue cannot apply (called before queueing too)."""
         # asking this catalogue for a field it lacks is the request's error (422), not the server's
         if category is not None and not self.catalogue.has_categories:
             loc: list[str | int] = ["query", "category"]
@@ -423,6 +567,10 @@ class ServingEngine:
                 self.model.add_items(item.vector[None, :])  # type: ignore[attr-defined]
                 recommendable = True
             dense = self.catalogue.add(item.item_id, item.title, item.category, item.price)
+            if recommendable and self._dot:
+                self._table = self.model.item_vectors()  # type: ignore[attr-defined]
+                if self.retrieval is not None:
+                    self.retrieval.add(np.array([dense]), self._table[dense : dense + 1])
             text = _unit(item.vector[None, :])
             if self.vector_source == "model" and recommendable:
                 new_vectors, _ = self._item_vectors()
@@ -444,6 +592,8 @@ class ServingEngine:
     # ------------------------------------------------------------------------------------ users
     def forget(self, user_id: str) -> int:
         deleted = self.store.forget_user(user_id)
+        with self._count_lock:
+            self.stored_events -= deleted
         self.state.forget(user_id)
         return deleted
 

@@ -221,6 +221,32 @@ class SequentialRecommender(RecommendMixin):
                 out[rows] = (last @ table.T).float().cpu().numpy()
         return finish_scores(out)
 
+    def user_vectors(self, histories: Histories) -> NDArray[np.float32]:
+        """(n, hidden) user states: ``score(h) == user_vectors(h) @ item_vectors().T`` (padding aside).
+
+        Runs on the caller's torch threads, unlike ``score``: a server sets its thread count once at
+        start-up, and switching torch's global count per request (from concurrent threads) is slow.
+        """
+        network = self._require()
+        check_histories(histories, self.n_items)
+        layout = self._layout(self.n_items)
+        masked = self.config.objective == "masked"
+        device, size = self.device, self.config.score_batch_size
+        parts = [np.zeros((0, self.config.hidden), dtype=np.float32)]
+        network.eval()
+        with torch.inference_mode():
+            for start in range(0, len(histories), size):
+                rows = np.arange(start, min(start + size, len(histories)), dtype=np.int64)
+                batch = move_batch(history_batch(histories.take(rows), layout, append_mask=masked), device)
+                parts.append(network.encode(batch)[:, -1].float().cpu().numpy())
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def item_vectors(self) -> NDArray[np.float32]:
+        """(n_items + 1, hidden) the item table the scores are inner products with (row 0: padding)."""
+        with torch.inference_mode():
+            table: NDArray[np.float32] = self._require().item_table().float().cpu().numpy()
+        return np.ascontiguousarray(table, dtype=np.float32)
+
     def add_items(
         self, text_vectors: NDArray[np.floating], categories: NDArray[np.integer] | None = None
     ) -> NDArray[np.int64]:
