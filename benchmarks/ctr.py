@@ -14,8 +14,7 @@ impression-weighted, users with both classes) and LogLoss on the test part. The 
 * ``taobao-userbehavior-head``: page views are impressions, label = cart or purchase of the same item
   within a day (conversion, "buy/cart vs view"), the whole 84k-row head of the log.
 
-FuxiCTR is not run (see docs/ranking.md, "Not done": its wheel's DIN/DIEN need its own data loader,
-feature maps and ray[data] in a separate virtualenv, which did not fit this session's time).
+FuxiCTR's DIN/DIEN on the same split and features: ``benchmarks/ctr_vs_fuxictr.py`` (own virtualenv).
 
 Run: ``.venv/bin/python benchmarks/ctr.py [--datasets a,b] [--models mlp,din,dien,dien-noaux] [--epochs 8]``
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parents[1]
-ORDER = {"dien": 0, "dien-noaux": 1, "din": 2, "mlp": 3}
+ORDER = {"dien": 0, "dien-noaux": 1, "din": 2, "mlp": 3, "fuxictr-dien": 4, "fuxictr-din": 5}
 
 
 def ctr_table(results: Path = RESULTS) -> str:
