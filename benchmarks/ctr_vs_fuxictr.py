@@ -40,6 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ctr import bootstrap_auc, build_task
+from peer_venv import PeerVenv, ensure_peer_venv, venv_python
 
 from driftrec.evaluation.ctr import ctr_metrics
 from driftrec.evaluation.results import result_record, write_result
@@ -71,45 +72,22 @@ log = logging.getLogger("ctr_vs_fuxictr")
 
 
 # ------------------------------------------------------------------------------------ peer virtualenv
-def _venv_python(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
-def _versions(venv: Path) -> tuple[str, str] | None:
-    """(fuxictr, torch) versions if the venv imports LongCTR's DIN/DIEN and loader, else None."""
-    python = _venv_python(venv)
-    if not python.exists():
-        return None
-    probe = (
+PEER = PeerVenv(
+    name="FuxiCTR",
+    path=VENV,
+    probe=(
         "import fuxictr, torch; from model_zoo.LongCTR import DIN, DIEN; "
         "from model_zoo.LongCTR.longctr_dataloader import LongCTRDataLoader; "
         "print(fuxictr.__version__, torch.__version__.split('+')[0])"
-    )
-    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
-    if done.returncode != 0:
-        return None
-    fux, tor = done.stdout.split()[-2:]
-    return fux, tor
+    ),
+    expected=(FUXICTR_VERSION, TORCH_VERSION),
+    install_steps=INSTALL_STEPS,
+)
 
 
-def ensure_venv(venv: Path = VENV) -> tuple[str, str]:
-    """Create and fill FuxiCTR's own virtualenv once; later runs find it ready and skip the install."""
-    versions = _versions(venv)
-    if versions == (FUXICTR_VERSION, TORCH_VERSION):
-        log.info("FuxiCTR %s (torch %s) already installed in %s", *versions, venv)
-        return versions
-    python = _venv_python(venv)
-    if not python.exists():
-        log.info("creating the FuxiCTR virtualenv %s", venv)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    for step in INSTALL_STEPS:
-        log.info("installing into %s: %s", venv, " ".join(step))
-        subprocess.run([str(python), "-m", "pip", "install", "-qq", *step], check=True)
-    versions = _versions(venv)
-    if versions != (FUXICTR_VERSION, TORCH_VERSION):
-        raise RuntimeError(f"FuxiCTR's venv {venv} is not usable after the install (found {versions})")
-    log.info("FuxiCTR %s (torch %s) ready in %s", *versions, venv)
-    return versions
+def ensure_venv() -> tuple[str, str]:
+    """FuxiCTR's own virtualenv, created once (see peer_venv)."""
+    return ensure_peer_venv(PEER)
 
 
 # ------------------------------------------------------------------------------------ export
@@ -216,7 +194,7 @@ def export(name: str, task: CTRTask, text: np.ndarray | None, config: CTRConfig,
 def run_peer(data: Path, model: str, args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     out = data / model
     cmd = [
-        str(_venv_python(VENV)),
+        str(venv_python(VENV)),
         str(PEER_SCRIPT),
         "--data-dir",
         str(data),

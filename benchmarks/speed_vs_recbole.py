@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from peer_venv import PeerVenv, ensure_peer_venv, venv_python
 
 from driftrec.data import load_dataset
 from driftrec.data.dataset import Dataset
@@ -101,51 +102,22 @@ log = logging.getLogger("speed_vs_recbole")
 
 
 # ------------------------------------------------------------------------------------ peer virtualenv
-def _venv_python(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
-def _recbole_versions(venv: Path) -> tuple[str, str] | None:
-    """(recbole, torch) versions if the venv imports RecBole's trainer (ray, pkg_resources...), else None."""
-    python = _venv_python(venv)
-    if not python.exists():
-        return None
-    probe = (
+PEER = PeerVenv(
+    name="RecBole",
+    path=VENV,
+    probe=(
         "import recbole, torch; from recbole.trainer import Trainer; "
         "from recbole.model.sequential_recommender import SASRec; "
         "print(recbole.__version__, torch.__version__.split('+')[0])"
-    )
-    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
-    if done.returncode != 0:
-        return None
-    recbole, torch = done.stdout.split()[-2:]
-    return recbole, torch
+    ),
+    expected=(RECBOLE_VERSION, TORCH_VERSION),
+    install_steps=INSTALL_STEPS,
+)
 
 
-def ensure_recbole_venv(venv: Path = VENV) -> tuple[str, str]:
-    """Create and fill RecBole's own virtualenv once; later runs find it ready and skip the install."""
-    versions = _recbole_versions(venv)
-    if versions == (RECBOLE_VERSION, TORCH_VERSION):
-        log.info("RecBole %s (torch %s) already installed in %s", *versions, venv)
-        return versions
-    python = _venv_python(venv)
-    if not python.exists():
-        log.info("creating the RecBole virtualenv %s", venv)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    for step in INSTALL_STEPS:
-        log.info("installing into %s: %s", venv, " ".join(step))
-        started = time.perf_counter()
-        # -qq: pip's warnings about this machine's local index folders would drown the log; errors show
-        subprocess.run([str(python), "-m", "pip", "install", "-qq", *step], check=True)
-        log.info("  done in %.0fs", time.perf_counter() - started)
-    versions = _recbole_versions(venv)
-    if versions != (RECBOLE_VERSION, TORCH_VERSION):
-        raise RuntimeError(
-            f"RecBole's venv {venv} is not usable after the install (found {versions}); "
-            f"try: {python} -c 'from recbole.trainer import Trainer'"
-        )
-    log.info("RecBole %s (torch %s) ready in %s", *versions, venv)
-    return versions
+def ensure_recbole_venv() -> tuple[str, str]:
+    """RecBole's own virtualenv, created once (see peer_venv)."""
+    return ensure_peer_venv(PEER)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -198,7 +170,7 @@ def run_recbole(name: str, epochs: int, seed: int) -> dict[str, Any]:
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{name}.log"
     command = [
-        str(_venv_python(VENV)),
+        str(venv_python(VENV)),
         str(PEER_SCRIPT),
         "--data-path", str(CACHE / "data"),
         "--dataset", name,
