@@ -37,6 +37,9 @@ def serve(
     synchronous: Annotated[str, typer.Option(help="SQLite sync: FULL (power-safe) or NORMAL.")] = "FULL",
     search: Annotated[bool, typer.Option(help="Embed item text for /search, POST /items.")] = True,
     max_body_bytes: Annotated[int, typer.Option(help="Largest request body accepted.")] = 1_000_000,
+    torch_threads: Annotated[int, typer.Option(help="Torch intra-op threads, set once (0: default).")] = 1,
+    micro_batch: Annotated[bool, typer.Option(help="Batch concurrent /recommend calls.")] = True,
+    batch_window_ms: Annotated[float, typer.Option(help="How long a batch waits for company.")] = 1.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Serve a model bundle: events in, recommendations out (``create_app`` under uvicorn)."""
@@ -72,6 +75,9 @@ def serve(
             pseudonymise_key=key,
             search=search,
             max_body_bytes=max_body_bytes,
+            torch_threads=torch_threads,
+            micro_batch=micro_batch,
+            batch_window_ms=batch_window_ms,
         )
     except ValueError as exc:
         console.print(f"[bold red]error:[/] {exc}")

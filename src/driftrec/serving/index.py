@@ -136,6 +136,7 @@ class ItemIndex:
     _max_norm: float = 0.0  # M of the MIPS transform (0 when it is off)
     _overflow: faiss.Index | None = None  # exact side index for added items with norm > M
     _row_of: dict[int, int] = field(default_factory=dict)
+    _rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # id -> row, -1: none
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -173,6 +174,7 @@ class ItemIndex:
             _size=int(vecs.shape[0]),
             _max_norm=max_norm,
             _row_of={int(i): row for row, i in enumerate(ids.tolist())},
+            _rows=_row_array(ids, np.arange(ids.shape[0], dtype=np.int64)),
         )
 
     def __len__(self) -> int:
@@ -226,6 +228,12 @@ class ItemIndex:
             self._ids[self._size : need] = ids
             for offset, i in enumerate(ids.tolist()):
                 self._row_of[int(i)] = self._size + offset
+            new_rows = np.arange(self._size, need, dtype=np.int64)
+            if int(ids.max()) >= self._rows.shape[0]:
+                grown_rows = np.full(max(int(ids.max()) + 1, 2 * self._rows.shape[0]), -1, dtype=np.int64)
+                grown_rows[: self._rows.shape[0]] = self._rows
+                self._rows = grown_rows
+            self._rows[ids] = new_rows
             self._size = need
 
     def _raw_search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,11 +251,10 @@ class ItemIndex:
             _, extra = self._overflow.search(queries, min(k, int(self._overflow.ntotal)))
             ids = np.hstack([ids, np.asarray(extra, dtype=np.int64)])
         # L2 distances in the augmented space -> exact inner products from the stored vectors, best first
-        exact = np.full(ids.shape, -np.inf, dtype=np.float32)
-        for row in range(ids.shape[0]):
-            found = ids[row] >= 0
-            rows = [self._row_of[int(i)] for i in ids[row][found]]
-            exact[row, found] = self._vectors[rows] @ queries[row]
+        found = ids >= 0
+        rows = self._rows[np.where(found, ids, 0)]
+        exact = np.einsum("nkd,nd->nk", self._vectors[rows], queries).astype(np.float32, copy=False)
+        exact[~found] = -np.inf
         order = np.argsort(-exact, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(exact, order, 1), np.take_along_axis(ids, order, 1)
 
@@ -285,6 +292,13 @@ class ItemIndex:
             out_ids[row, : row_ids.size] = row_ids
             out_scores[row, : row_scores.size] = row_scores
         return out_scores, out_ids
+
+
+def _row_array(ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A dense id -> row look-up (ids are small non-negative ints here: dense item ids)."""
+    out = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype=np.int64)
+    out[ids] = rows
+    return out
 
 
 def _augment(vectors: np.ndarray, max_norm: float) -> np.ndarray:
