@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import struct
 from pathlib import Path
 
@@ -112,3 +113,19 @@ def test_cli_writes_a_report_without_pngs(tmp_path: Path) -> None:
     assert not (tmp_path / "r" / "png").exists()
     bad = CliRunner().invoke(app, ["interests", "report", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2
+
+
+def test_cdn_mode_writes_a_small_page_that_loads_plotly_by_script_tag(tmp_path: Path) -> None:
+    shop = generate(TINY)
+    shop.save(tmp_path / "shop")
+    result = CliRunner().invoke(
+        app,
+        ["interests", "report", "--data", str(tmp_path / "shop"), "--out", str(tmp_path / "r"), "--no-png",
+         "--no-trends", "--segments", "2", "--examples", "1", "--plotly-js", "cdn"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert len(page) < 1_000_000
+    assert re.search(r'<script src="https://cdn\.plot\.ly/plotly-\d+\.\d+\.\d+\.min\.js"', page)
+    with pytest.raises(ValueError, match="plotly_js"):
+        ReportConfig(plotly_js="local")

@@ -45,6 +45,10 @@ def report(
     user: Annotated[list[str] | None, typer.Option(help="A user to draw (repeatable).")] = None,
     png: Annotated[bool, typer.Option(help="Write PNGs (needs Chromium: make chromium).")] = True,
     trends: Annotated[bool, typer.Option(help="Add category demand forecasts (statsforecast).")] = True,
+    plotly_js: Annotated[
+        str,
+        typer.Option(help="inline: self-contained page (offline); cdn: small page loading plotly.js."),
+    ] = "inline",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
     """Write an interest migration report (library: driftrec.reports.write_interest_report)."""
@@ -83,6 +87,7 @@ def report(
             users=tuple(user or ()),
             png=png,
             trends=trends,
+            plotly_js=plotly_js,
         )
         files = write_interest_report(source, out, config, truth=truth)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:

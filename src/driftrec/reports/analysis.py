@@ -75,8 +75,11 @@ class ReportConfig:
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     trends: bool = True
     png: bool = True
+    plotly_js: str = "inline"  # or "cdn": a script tag instead of 4.8 MB of inline plotly.js
 
     def __post_init__(self) -> None:
+        if self.plotly_js not in ("inline", "cdn"):
+            raise ValueError(f"plotly_js must be 'inline' or 'cdn', got {self.plotly_js!r}")
         for name in ("target_windows", "max_categories", "top_categories", "n_segments"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

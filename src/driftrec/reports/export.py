@@ -13,7 +13,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.offline import get_plotlyjs
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 1260px; color: #222; }
@@ -61,14 +61,28 @@ def table_html(
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(title: str, lead: str, sections: Sequence[Section]) -> str:
-    """The whole report as one HTML string with plotly.js inline (no network needed to view it)."""
+#: Where the page gets plotly.js: "inline" (self-contained, ~4.8 MB, works offline) or "cdn" (a script
+#: tag for the matching version on cdn.plot.ly; small, for reports kept in git or served on the web).
+PLOTLY_JS_MODES = ("inline", "cdn")
+
+
+def plotly_script(mode: str = "inline") -> str:
+    if mode == "inline":
+        return f'<script type="text/javascript">{get_plotlyjs()}</script>'
+    if mode == "cdn":
+        url = f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
+        return f'<script src="{url}" charset="utf-8"></script>'
+    raise ValueError(f"plotly_js must be one of {', '.join(PLOTLY_JS_MODES)}, got {mode!r}")
+
+
+def render_html(title: str, lead: str, sections: Sequence[Section], plotly_js: str = "inline") -> str:
+    """The whole report as one HTML string; with ``plotly_js="inline"`` no network is needed to view it."""
     nav = " ".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style>",
-        f'<script type="text/javascript">{get_plotlyjs()}</script>',
+        plotly_script(plotly_js),
         "</head><body>",
         f"<h1>{html.escape(title)}</h1><p class='lead'>{lead}</p><nav>{nav}</nav>",
     ]

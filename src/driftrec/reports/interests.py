@@ -312,7 +312,9 @@ def write_interest_report(
         f"(level {f['category_level']}), {f['first_event']} to {f['last_event']}, in {f['windows']} windows "
         f"of {f['window']}. Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by driftrec."
     )
-    page = render_html(f"Interest migration report: {analysis.name}", lead, _sections(analysis, figs))
+    page = render_html(
+        f"Interest migration report: {analysis.name}", lead, _sections(analysis, figs), cfg.plotly_js
+    )
     html_path = directory / "index.html"
     html_path.write_text(page, encoding="utf-8")
     pngs: dict[str, Path] = {}
