@@ -90,6 +90,12 @@ def ensure_venv() -> tuple[str, str]:
     return ensure_peer_venv(PEER)
 
 
+def _relative(path: str) -> str:
+    """A path inside the repository as seen from its root (result files must not name this machine)."""
+    p = Path(path)
+    return str(p.relative_to(HERE.parent)) if p.is_relative_to(HERE.parent) else path
+
+
 # ------------------------------------------------------------------------------------ export
 def _seq_counts(task: CTRTask, frame: pl.DataFrame) -> np.ndarray:
     """Number of the user's events strictly before each impression (the log is sorted by user, time)."""
@@ -282,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                     "max_len": config.max_len,
                     "batch_size": 256,
                     "epochs": args.epochs,
-                    **info["params"],
+                    # checkpoints live in the untracked cache: record where relative to the repo
+                    **{k: _relative(v) if k == "model_root" else v for k, v in info["params"].items()},
                 },
                 metrics={k: v for k, v in metrics.items() if k in ("AUC", "gAUC", "LogLoss")},
                 wall_s=info["wall_s"],
