@@ -93,7 +93,8 @@ def ensure_venv() -> tuple[str, str]:
 def _relative(path: str) -> str:
     """A path inside the repository as seen from its root (result files must not name this machine)."""
     p = Path(path)
-    return str(p.relative_to(HERE.parent)) if p.is_relative_to(HERE.parent) else path
+    root = HERE.resolve().parent
+    return str(p.relative_to(root)) if p.is_relative_to(root) else path
 
 
 # ------------------------------------------------------------------------------------ export

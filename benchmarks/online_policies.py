@@ -132,7 +132,7 @@ def main() -> None:
             "regret": "oracle (true top-k by expected reward over the catalogue) minus the policy's expected",
             "seeds": list(range(len(runs))),
         },
-        config={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        config={k: v for k, v in vars(args).items() if k != "out"},  # where it was written is not config
         metrics=metrics,
         wall_s=time.perf_counter() - t0,
         baseline={
