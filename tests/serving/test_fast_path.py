@@ -181,3 +181,23 @@ def test_micro_batcher_returns_per_item_errors_and_whole_call_failures() -> None
     assert isinstance(second[0], RuntimeError) and batches == 3
     with pytest.raises(ValueError, match="max_size"):
         MicroBatcher(run, max_size=0)
+
+
+def test_long_histories_are_searched_apart_with_the_same_answers(
+    engines: tuple[Any, Any], users: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from driftrec.serving import service
+
+    monkeypatch.setattr(service, "_LONG_EXCLUSION", 5)  # most test users' histories count as long here
+    indexed, exact = engines
+    calls: list[int] = []
+    search = indexed.retrieval.search
+    monkeypatch.setattr(
+        indexed.retrieval, "search", lambda q, *a, **kw: calls.append(len(q)) or search(q, *a, **kw)
+    )
+    requests = [RecommendRequest(indexed.state.view(u), 10) for u in users]
+    got = indexed.recommend_many(requests)
+    want = exact.recommend_many([RecommendRequest(exact.state.view(u), 10) for u in users])
+    assert [[s.item for s in g] for g in got] == [[s.item for s in w] for w in want]
+    n_long = sum(np.unique(r.state.items).size > 5 for r in requests)
+    assert 0 < n_long < len(users) and sorted(calls) == [1] * n_long + [len(users) - n_long]

@@ -35,6 +35,9 @@ __all__ = ["Conflict", "Invalid", "NotFound", "RecommendRequest", "Scored", "Ser
 
 log = logging.getLogger(__name__)
 
+#: Seen-item lists longer than this are searched in an index call of their own (see _indexed_candidates).
+_LONG_EXCLUSION = 256
+
 
 class NotFound(LookupError):
     """An id the service does not know (HTTP 404)."""
@@ -367,15 +370,23 @@ class ServingEngine:
             for p, a in zip(pools, allowed, strict=True)
         )
         empty = np.zeros(0, np.int64)
-        exclude = [r.state.items if r.exclude_seen else empty for r in requests]
-        scores, ids = self.retrieval.search(users, fetch, exclude=exclude)
-        out: list[tuple[NDArray[np.int64], NDArray[np.float32]] | None] = []
-        for row, (pool, mask) in enumerate(zip(pools, allowed, strict=True)):
-            keep = ids[row] >= 0
-            if mask is not None:
-                keep[keep] &= mask[ids[row][keep]]
-            found, found_scores = ids[row][keep][:pool], scores[row][keep][:pool]
-            out.append((found, found_scores) if found.size >= pool else None)
+        exclude = [np.unique(r.state.items) if r.exclude_seen else empty for r in requests]
+        # the index over-fetches by the longest exclusion list of a call: long histories get calls of
+        # their own, so one heavy user does not make the whole batch fetch (and re-score) thousands
+        long = np.array([e.size > _LONG_EXCLUSION for e in exclude])
+        groups = [np.flatnonzero(~long)] + [np.array([i]) for i in np.flatnonzero(long)]
+        out: list[tuple[NDArray[np.int64], NDArray[np.float32]] | None] = [None] * len(requests)
+        for group in groups:
+            if group.size == 0:
+                continue
+            scores, ids = self.retrieval.search(users[group], fetch, exclude=[exclude[i] for i in group])
+            for row, i in enumerate(group.tolist()):
+                keep = ids[row] >= 0
+                mask = allowed[i]
+                if mask is not None:
+                    keep[keep] &= mask[ids[row][keep]]
+                found, found_scores = ids[row][keep][: pools[i]], scores[row][keep][: pools[i]]
+                out[i] = (found, found_scores) if found.size >= pools[i] else None
         return out
 
     def recommend(
