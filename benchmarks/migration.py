@@ -182,14 +182,17 @@ def tune(users: int, tolerance: dt.timedelta) -> tuple[DetectionConfig, float, l
     shop = shop_for(TUNE_SEED, DEFAULT_NOISE, users)
     table: list[dict[str, Any]] = []
     best: tuple[float, DetectionConfig] = (-1.0, DetectionConfig())
-    for penalty, overlap, share in itertools.product(
-        (0.75, 1.0, 1.25, 1.5), (0.1, 0.15, 0.25), (0.2, 0.3, 0.4)
-    ):
-        cfg = DetectionConfig(penalty=penalty, max_overlap=overlap, min_share=share)
-        f1 = score_migrations(ruptures_detector(cfg)(shop), shop.truth, tolerance).f1
-        table.append({"penalty": penalty, "max_overlap": overlap, "min_share": share, "F1": round(f1, 4)})
-        best = max(best, (f1, cfg), key=lambda x: x[0])
-    for penalty in (2.0, 3.0, 4.0):
+    # window mass exponent 0 (one observation per active day) and 0.5 (square root of its weighted
+    # events); the likelihood grows with the mass, so each has its own penalty range
+    penalties = {0.0: (0.75, 1.0, 1.25, 1.5), 0.5: (2.5, 3.0, 3.5, 4.0)}
+    for mass, overlap, share in itertools.product(penalties, (0.1, 0.15, 0.25), (0.2, 0.3, 0.4)):
+        for penalty in penalties[mass]:
+            cfg = DetectionConfig(penalty=penalty, mass_exponent=mass, max_overlap=overlap, min_share=share)
+            f1 = score_migrations(ruptures_detector(cfg)(shop), shop.truth, tolerance).f1
+            row = {"mass_exponent": mass, "penalty": penalty, "max_overlap": overlap, "min_share": share}
+            table.append({**row, "F1": round(f1, 4)})
+            best = max(best, (f1, cfg), key=lambda x: x[0])
+    for penalty in (5.0, 7.0, 9.0):
         cfg = DetectionConfig(penalty=penalty, penalty_scale="constant")
         f1 = score_migrations(ruptures_detector(cfg)(shop), shop.truth, tolerance).f1
         table.append({"penalty": penalty, "penalty_scale": "constant", "F1": round(f1, 4)})

@@ -127,6 +127,7 @@ def test_migration_matrix_overall_and_per_segment() -> None:
         ({"penalty": 0}, "penalty must be a number in (0, 1e+06], got 0"),
         ({"penalty_scale": "sqrt"}, "penalty_scale must be one of ('log_n', 'constant'), got 'sqrt'"),
         ({"min_size": 0}, "min_size must be an integer in [1, 1000], got 0"),
+        ({"mass_exponent": 2}, "mass_exponent must be a number in [0, 1], got 2"),
         ({"min_share": 1.5}, "min_share must be a number in [0, 1], got 1.5"),
         ({"max_overlap": -0.1}, "max_overlap must be a number in [0, 1], got -0.1"),
         ({"gradual_min_days": math.nan}, "gradual_min_days must be a number in [0, 3650], got nan"),

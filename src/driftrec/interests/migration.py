@@ -6,16 +6,19 @@ is worth its penalty when splitting the history into two distributions explains 
 
 Choices that matter, and why:
 
-- Only *active* windows enter the signal, each normalised to unit mass. Events come in sessions
-  (a shopper views six items of one category in ten minutes); counting them as independent draws makes
-  every session look like a change. One active window = one observation.
+- Only *active* windows enter the signal, each with mass ``(weighted events) ** mass_exponent``.
+  Events come in sessions (a shopper views six items of one category in ten minutes); counting them as
+  independent draws (exponent 1) makes every session look like a change, while one observation per
+  window (exponent 0) throws away that a busy day says more than a single view. The square root
+  between the two separates planted migrations from wobble best on the synthetic shop's tuning seeds.
 - A change point becomes a *migration* only if a category gains at least ``min_share`` of the interest
   (``to_category``; the one that loses most is ``from_category``) and held at most ``max_overlap``
   before: interest moved somewhere new. This separates "moved from A to B" from the ordinary wobble
   between a user's several standing interests.
 - Consecutive change points moving interest the same way are one migration seen as a staircase
-  (``ts`` its first step, ``end_ts`` its last). ``kind`` is ``"gradual"`` when the staircase, or the time
-  in which both categories keep alternating as the stronger one, spans at least ``gradual_min_days``;
+  (``ts`` its first step, ``end_ts`` its last). ``kind`` is ``"gradual"`` when the staircase, the time
+  in which both categories keep alternating as the stronger one, or the span of windows where both
+  hold a quarter of the interest (a handover), reaches ``gradual_min_days``;
   otherwise ``"abrupt"``.
 - For millions of users a vectorised pre-filter computes, for all users of a block at once, the gain of
   the best single split; Binseg's first step is exactly that test, so users below the penalty are skipped
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 METHODS = ("binseg", "pelt")
 PENALTY_SCALES = ("log_n", "constant")
 _DAY_US = 86_400_000_000
+_MIXED_SHARE = 0.25  # a window where both categories hold this much is part of a handover
 MIGRATION_SCHEMA: dict[str, pl.DataType] = {
     "user_id": pl.String(),
     "ts": TIMESTAMP,
@@ -75,9 +79,10 @@ class DetectionConfig:
     """Change-point search and the rules that turn change points into migrations.
 
     Defaults were tuned on synthetic-shop seed 100 (see ``benchmarks/migration.py``), never on the seeds
-    that are reported. ``penalty`` is in nats of the multinomial likelihood of unit-mass windows, times
-    ``ln(active windows)`` with ``penalty_scale="log_n"`` (a BIC-like penalty: long histories offer
-    more split positions for chance to exploit); ``min_size`` counts active windows per segment.
+    that are reported. ``penalty`` is in nats of the multinomial likelihood of the windows (each of mass
+    ``(weighted events) ** mass_exponent``), times ``ln(active windows)`` with ``penalty_scale="log_n"``
+    (a BIC-like penalty: long histories offer more split positions for chance to exploit); ``min_size``
+    counts active windows per segment.
     """
 
     def penalty_for(self, n_active: np.ndarray) -> np.ndarray:
@@ -89,8 +94,9 @@ class DetectionConfig:
         return out
 
     method: Literal["binseg", "pelt"] = "binseg"
-    penalty: float = 1.0
+    penalty: float = 3.5
     penalty_scale: Literal["log_n", "constant"] = "log_n"
+    mass_exponent: float = 0.5
     min_size: int = 1
     min_share: float = 0.2
     max_overlap: float = 0.1
@@ -109,6 +115,7 @@ class DetectionConfig:
             or not 1 <= self.min_size <= 1000
         ):
             raise ValueError(f"min_size must be an integer in [1, 1000], got {self.min_size!r}")
+        _number("mass_exponent", self.mass_exponent, 0.0, 1.0)
         _number("min_share", self.min_share, 0.0, 1.0)
         _number("max_overlap", self.max_overlap, 0.0, 1.0)
         _number("gradual_min_days", self.gradual_min_days, 0.0, 3650.0)
@@ -167,8 +174,8 @@ def _nll(counts: np.ndarray) -> np.ndarray:
 def best_split_gain(unit: np.ndarray, active: np.ndarray, min_size: int) -> np.ndarray:
     """(U,) largest cost drop of one split, each side holding >= ``min_size`` active windows.
 
-    ``unit`` is (U, W, C) with every active window summing to one. Loops over the W split positions,
-    vectorised over users, so memory stays at a few (U, C) arrays besides the input.
+    ``unit`` is (U, W, C), the windows' category masses (any non-negative rows). Loops over the W split
+    positions, vectorised over users, so memory stays at a few (U, C) arrays besides the input.
     """
     n_users, n_windows, _ = unit.shape
     total = unit.sum(axis=1)
@@ -253,8 +260,11 @@ def _describe(
         rows, wins = signal[a:b], windows[a:b]
         to_wins, from_wins = wins[rows[:, to] > rows[:, frm]], wins[rows[:, frm] > rows[:, to]]
         overlap = (from_wins[-1] - to_wins[0]) * window_days if to_wins.size and from_wins.size else 0.0
+        shares = rows / rows.sum(axis=1, keepdims=True)
+        mixed_wins = wins[(shares[:, to] >= _MIXED_SHARE) & (shares[:, frm] >= _MIXED_SHARE)]
+        mixed = (mixed_wins[-1] - mixed_wins[0]) * window_days if mixed_wins.size else 0.0
         start, end = _boundary(windows, t0), _boundary(windows, t1)
-        spread = max(float(overlap), (end - start) * window_days)
+        spread = max(float(overlap), float(mixed), (end - start) * window_days)
         kind = "gradual" if config.gradual_min_days > 0 and spread >= config.gradual_min_days else "abrupt"
         out.append(_Change(start, end, frm, to, float(gain), p, q, kind, t0 - a, b - t1))
     return out
@@ -275,6 +285,8 @@ def detect_migrations(profiles: Profiles, config: DetectionConfig | None = None)
     total = profiles.values.sum(axis=2, keepdims=True)
     active = total[:, :, 0] > 0
     unit = np.divide(profiles.values, total, out=np.zeros_like(profiles.values), where=total > 0)
+    if cfg.mass_exponent > 0:
+        unit *= np.where(total > 0, total, 1.0) ** cfg.mass_exponent
     n_active = active.sum(axis=1)
     penalties = cfg.penalty_for(n_active)
     candidates = n_active >= 2 * cfg.min_size
