@@ -111,7 +111,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed: same seed, same numbers.")] = 7,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
-    """The main job: synthetic shop -> split -> all baselines -> metrics table, results, report.
+    """The main job: synthetic shop -> split -> all baselines -> metrics table, results, reports.
 
     Library call: ``driftrec.workflows.demo.run_demo``.
     """
@@ -130,6 +130,8 @@ def demo(
     console.print(
         f"Results: {outcome.results_dir}  Report: {outcome.report_path}  Bundle: {outcome.bundle_dir}"
     )
+    if outcome.interests_path is not None:
+        console.print(f"Interest migration report: {outcome.interests_path}")
 
 
 @app.command()

@@ -30,3 +30,6 @@ def test_demo_writes_results_report_and_bundle_and_is_reproducible(tmp_path: Pat
     assert "| ease |" in first.report_path.read_text()
     assert (tmp_path / "a" / "report.html").stat().st_size > 10_000
     assert (first.bundle_dir / "bundle.json").exists()
+    assert first.interests_path is not None
+    page = first.interests_path.read_text()
+    assert "Interest migration report" in page and 'id="migration_sankey"' in page

@@ -1,4 +1,5 @@
-"""The main job: synthetic shop -> clean/split -> every baseline -> full-ranking metrics -> report.
+"""The main job: synthetic shop -> clean/split -> every baseline -> full-ranking metrics -> report,
+plus the interest-migration report of the same shop (its planted migrations drawn beside the detected).
 
 It needs nothing from outside the package (no download, no server), so it is the first thing a new
 user runs and the smoke test of an install.
@@ -37,6 +38,8 @@ class DemoConfig:
         default_factory=lambda: {"als": {"num_threads": 1}, "bpr": {"num_threads": 1}}
     )
 
+    interest_report: bool = True  # HTML only (no PNGs, so no browser needed)
+
     def __post_init__(self) -> None:
         if self.n_users < 10 or self.n_items < 10:
             raise ValueError("n_users and n_items must be >= 10")
@@ -51,6 +54,7 @@ class DemoOutcome:
     results_dir: Path
     report_path: Path
     bundle_dir: Path
+    interests_path: Path | None = None
 
 
 def run_demo(
@@ -89,4 +93,12 @@ def run_demo(
     (out / "summary.json").write_text(
         json.dumps({n: o.record["metrics"] for n, o in outcomes.items()}, indent=2) + "\n"
     )
-    return DemoOutcome(prepared, outcomes, results_dir, report_path, bundle_dir)
+    interests_path = None
+    if cfg.interest_report:
+        from driftrec.reports import ReportConfig, write_interest_report  # heavy: only when asked
+
+        log.info("writing the interest report")
+        report = ReportConfig(png=False)
+        files = write_interest_report(shop.dataset, out / "interests", report, truth=shop.truth)
+        interests_path = files.html
+    return DemoOutcome(prepared, outcomes, results_dir, report_path, bundle_dir, interests_path)
