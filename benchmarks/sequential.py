@@ -135,6 +135,15 @@ EXPERIMENTS: dict[str, Experiment] = {
         "amazon-unisrec-scientific", "sasrec+text-coldstart", _seq(loss="full", fusion="id+text"), text=True,
         cold_start=0.1,
     ),
+    # id_dropout: a third of the items are text-only at each step, so the text path stands alone too
+    "scientific-id+text-iddrop": Experiment(
+        "amazon-unisrec-scientific", "sasrec+text-iddrop",
+        _seq(loss="full", fusion="id+text", id_dropout=0.3), text=True,
+    ),
+    "scientific-coldstart-id+text-iddrop": Experiment(
+        "amazon-unisrec-scientific", "sasrec+text-iddrop-coldstart",
+        _seq(loss="full", fusion="id+text", id_dropout=0.3), text=True, cold_start=0.1,
+    ),
 }  # fmt: skip
 
 

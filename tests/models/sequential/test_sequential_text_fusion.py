@@ -105,3 +105,35 @@ def test_mlp_projection_trains(shop: Prepared, shop_text: np.ndarray, tiny: Tiny
     config = tiny(fusion="text", text_projection="mlp", epochs=2)
     model = SequentialRecommender(config, item_text=shop_text).fit(shop.split.train)
     assert model.history is not None and model.history.losses[-1] < model.history.losses[0]
+
+
+def test_id_dropout_switches_a_share_of_items_to_text_only_while_training(
+    cold_setup: tuple[InteractionLog, np.ndarray], tiny: Tiny
+) -> None:
+    log, text = cold_setup
+    model = SequentialRecommender(tiny(fusion="id+text", id_dropout=0.5, epochs=2), item_text=text).fit(log)
+    assert model.history is not None and model.history.losses[-1] < model.history.losses[0]
+    items = model.network.items
+    assert items.project is not None
+    with torch.no_grad():
+        text_only = items.project(items.get_buffer("text"))
+        items.eval()
+        fused = items.table()
+        torch.testing.assert_close(items.table(), fused)  # no randomness at inference
+        items.train()
+        torch.manual_seed(0)
+        dropped = items.table()
+        items.eval()
+    warm = items.get_buffer("has_id").clone()
+    warm[0] = False
+    as_text = torch.isclose(dropped, text_only).all(dim=1) & ~torch.isclose(fused, text_only).all(dim=1)
+    share = float(as_text[warm].float().mean())
+    assert 0.35 < share < 0.65  # about half of the trained items lose their id part in a training step
+    torch.testing.assert_close(dropped[torch.from_numpy(COLD)], text_only[torch.from_numpy(COLD)])
+
+
+def test_id_dropout_is_validated() -> None:
+    with pytest.raises(ValueError, match=r"id_dropout must be a number in \[0, 1\)"):
+        SequentialConfig(fusion="id+text", id_dropout=1.0)
+    with pytest.raises(ValueError, match="id_dropout needs fusion 'id\\+text'"):
+        SequentialConfig(fusion="id", id_dropout=0.2)

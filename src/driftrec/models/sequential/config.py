@@ -52,7 +52,9 @@ class SequentialConfig:
     time_intervals (with time_buckets log2 buckets of the gap in seconds), categories (needs an item ->
     category array), behaviours (event types): optional embeddings added at each position;
     fusion: item vectors from "id" embeddings, a projection of frozen "text" vectors, or "id+text"
-    combined by fusion_op "gate" or "sum"; text_projection: "linear" or "mlp";
+    combined by fusion_op "gate" or "sum"; text_projection: "linear" or "mlp"; id_dropout: with
+    "id+text", the share of items whose vector is their text part alone at each training step, so the
+    text path also works by itself -- what items never seen in training (cold start) get;
     score_batch_size: histories per forward pass when scoring; training: the loop's own section.
     """
 
@@ -76,6 +78,7 @@ class SequentialConfig:
     fusion: str = "id"
     fusion_op: str = "gate"
     text_projection: str = "linear"
+    id_dropout: float = 0.0
     score_batch_size: int = 256
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
@@ -115,6 +118,11 @@ class SequentialConfig:
         check_field(
             self, "text_projection", self.text_projection in TEXT_PROJECTIONS, _one_of(TEXT_PROJECTIONS)
         )
+        check_field(
+            self, "id_dropout", is_real(self.id_dropout, 0.0) and self.id_dropout < 1, "a number in [0, 1)"
+        )
+        if self.id_dropout > 0 and self.fusion != "id+text":
+            raise ValueError(f"id_dropout needs fusion 'id+text', got fusion {self.fusion!r}")
         check_field(self, "score_batch_size", is_int(self.score_batch_size, 1), "an integer >= 1")
         check_field(self, "training", isinstance(self.training, TrainingConfig), "a TrainingConfig")
 

@@ -30,9 +30,11 @@ class ItemEmbedding(nn.Module):
         text: Tensor | None = None,
         text_projection: str = "linear",
         has_id: Tensor | None = None,
+        id_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.fusion, self.fusion_op = fusion, fusion_op
+        self.id_dropout = id_dropout
         self.ids: nn.Embedding | None = None
         self.project: nn.Module | None = None
         self.gate: nn.Linear | None = None
@@ -73,7 +75,7 @@ class ItemEmbedding(nn.Module):
             assert id_vec is not None
             return id_vec
         text_vec: Tensor = self.project(self.get_buffer("text")[ids])
-        return self._fuse(id_vec, text_vec, self.get_buffer("has_id")[ids])
+        return self._fuse(id_vec, text_vec, self._keep_id(self.get_buffer("has_id"))[ids])
 
     def table(self) -> Tensor:
         """All item vectors, (n_items + 1, hidden): the output layer."""
@@ -82,7 +84,14 @@ class ItemEmbedding(nn.Module):
             return self.ids.weight
         id_vec = None if self.ids is None else self.ids.weight
         text_vec: Tensor = self.project(self.get_buffer("text"))
-        return self._fuse(id_vec, text_vec, self.get_buffer("has_id"))
+        return self._fuse(id_vec, text_vec, self._keep_id(self.get_buffer("has_id")))
+
+    def _keep_id(self, has_id: Tensor) -> Tensor:
+        """``has_id`` with a random ``id_dropout`` share of items switched to text-only while training."""
+        if not self.training or self.id_dropout <= 0 or self.ids is None:
+            return has_id
+        keep = torch.rand(has_id.shape, device=has_id.device) >= self.id_dropout
+        return has_id & keep
 
     def _fuse(self, id_vec: Tensor | None, text_vec: Tensor, has_id: Tensor) -> Tensor:
         if id_vec is None:

@@ -83,6 +83,7 @@ def build_network(
         text=text if config.uses_text else None,
         text_projection=config.text_projection,
         has_id=has_id,
+        id_dropout=config.id_dropout,
     )
     features = PositionFeatures(
         config.max_len,
