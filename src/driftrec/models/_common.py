@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from numpy.typing import NDArray
 from safetensors.numpy import load_file, save_file
 
@@ -91,20 +89,6 @@ def history_matrix(histories: Histories, n_items: int, half_life: float | None =
     )
     mat.sort_indices()
     return mat
-
-
-@contextmanager
-def torch_threads(num_threads: int) -> Iterator[None]:
-    """Run a block with ``num_threads`` torch threads (0 = leave as is), restoring the old value."""
-    if num_threads <= 0:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)

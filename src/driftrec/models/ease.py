@@ -35,9 +35,9 @@ from driftrec.models._common import (
     not_fitted,
     popularity_fallback,
     read_model,
-    torch_threads,
     write_model,
 )
+from driftrec.training.device import torch_threads
 
 __all__ = ["EASE", "EASEConfig", "ease_weights"]
 
