@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from driftrec.data.schema import TIMESTAMP
 from driftrec.data.synthetic import SyntheticShopConfig, generate
 from driftrec.interests import (
     DetectionConfig,
@@ -21,6 +22,7 @@ from driftrec.interests import (
     migration_matrix,
     score_migrations,
 )
+from driftrec.interests.migration import _refined_row, feedback_at_purchase
 
 from .conftest import START, daily_log, items_frame
 
@@ -132,8 +134,94 @@ def test_migration_matrix_overall_and_per_segment() -> None:
         ({"max_overlap": -0.1}, "max_overlap must be a number in [0, 1], got -0.1"),
         ({"gradual_min_days": math.nan}, "gradual_min_days must be a number in [0, 3650], got nan"),
         ({"prefilter": 1}, "prefilter must be a bool, got 1"),
+        ({"refine_timing": "yes"}, "refine_timing must be a bool, got 'yes'"),
+        ({"feedback_at_purchase": 0}, "feedback_at_purchase must be a bool, got 0"),
+        ({"burst_max_days": -1}, "burst_max_days must be a number in [0, 3650], got -1"),
+        ({"max_targets": 0}, "max_targets must be an integer >= 1, got 0"),
     ],
 )
 def test_detection_config_rejects(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         DetectionConfig(**kwargs)
+
+
+def _log(user: str, days: list[tuple[int, int, int]], event: str = "view") -> pl.DataFrame:
+    """``(day, leaf index, views)`` rows as a log: views at noon, a minute apart."""
+    rows = [
+        (user, f"i{leaf}", START + dt.timedelta(days=day, hours=12, minutes=k), event)
+        for day, leaf, n in days
+        for k in range(n)
+    ]
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "ts", "event"], orient="row")
+    return frame.with_columns(pl.col("ts").cast(TIMESTAMP))
+
+
+def test_timing_is_refined_to_the_gap_between_old_and_new_category() -> None:
+    # Puzzles (0) days 0-9, then only the standing Fiction (3) interest on days 12, 15, 18, Plants (2)
+    # from day 20: the move happened between the end of day 9 and the start of day 20, so mid-gap is
+    # day 15 00:00, wherever the segmentation put its boundary among the Fiction-only days
+    days = [(d, 0, 4) for d in range(10)] + [(d, 3, 2) for d in (12, 15, 18)]
+    days += [(d, 2, 4) for d in range(20, 30)] + [(d, 3, 1) for d in (*range(10), *range(20, 30))]
+    events = _log("u", days)
+    found = find_migrations(events, items_frame())
+    assert found.select("from_category", "to_category").rows() == [("Toys > Puzzles", "Garden > Plants")]
+    assert found["ts"].item() == START + dt.timedelta(days=15)
+    assert (found["n_before"].item(), found["n_after"].item()) == (10, 10)
+    plain = find_migrations(events, items_frame(), detection_config=DetectionConfig(refine_timing=False))
+    assert plain["ts"].item() != START + dt.timedelta(days=15)  # the boundary fell elsewhere
+
+
+def test_refined_split_brackets_the_move() -> None:
+    # columns: from, to, standing; the rows between the last from (1) and first to (4) hold neither
+    rows = np.array([[3, 0, 1], [2, 0, 0], [0, 0, 2], [0, 0, 1], [0, 2, 1], [0, 3, 0]], dtype=float)
+    assert _refined_row(rows, frm=0, to=1) == (1, 4)
+
+
+def test_new_category_is_judged_at_its_own_split() -> None:
+    # Puzzles (0) early, then Fiction (3); Plants (2) first shows on day 14, in a Fiction day, then
+    # takes over. The segmentation's boundary lands after the Fiction days, where Plants already held
+    # more than max_overlap; judged at the split that brackets the move, Plants is new.
+    days = [(0, 0, 24), (6, 3, 9), (6, 0, 1), (14, 3, 7), (14, 2, 2), (20, 3, 1), (20, 2, 1)]
+    days += [(27, 2, 6), (32, 2, 2), (44, 2, 6), (52, 2, 9), (55, 2, 1), (55, 1, 3)]
+    events = _log("u", days)
+    found = find_migrations(events, items_frame())
+    assert found["to_category"].to_list() == ["Garden > Plants"]
+    assert START + dt.timedelta(days=7) <= found["ts"].item() <= START + dt.timedelta(days=20)
+    plain = find_migrations(events, items_frame(), detection_config=DetectionConfig(refine_timing=False))
+    assert plain.height == 0
+
+
+def test_feedback_is_dated_at_the_purchase() -> None:
+    purchase = _log("u", [(1, 0, 1)], "purchase")
+    rating = _log("u", [(5, 0, 1)], "rating")  # of the purchased item: moves to day 1
+    orphan = _log("u", [(6, 1, 1)], "review")  # no purchase of i1 in the log: keeps its time
+    out = feedback_at_purchase(pl.concat([purchase, rating, orphan])).collect().sort("event", "ts")
+    assert out.select("event", "item_id", "ts").rows() == [
+        ("purchase", "i0", START + dt.timedelta(days=1, hours=12)),
+        ("rating", "i0", START + dt.timedelta(days=1, hours=12)),
+        ("review", "i1", START + dt.timedelta(days=6, hours=12)),
+    ]
+
+
+def test_a_burst_that_reverts_is_not_a_migration() -> None:
+    # Puzzles for ten days, two busy days on Plants, back to Puzzles on day 15
+    days = [(d, 0, 4) for d in range(10)] + [(10, 2, 8), (11, 2, 8), (15, 0, 2)]
+    events = _log("u", days)
+    flagged = find_migrations(events, items_frame())  # without the filter: a move at day 10/11
+    assert flagged["to_category"].to_list() == ["Garden > Plants"]
+    kept = find_migrations(events, items_frame(), detection_config=DetectionConfig(burst_max_days=3.0))
+    assert kept.height == 0
+    # a move that stays is kept by the same filter
+    stay = _log("v", [(d, 0, 4) for d in range(20)] + [(d, 2, 4) for d in range(20, 40)])
+    moved = find_migrations(stay, items_frame(), detection_config=DetectionConfig(burst_max_days=3.0))
+    assert moved["to_category"].to_list() == ["Garden > Plants"]
+
+
+def test_two_new_categories_at_one_change_with_max_targets() -> None:
+    days = [(d, 0, 6) for d in range(15)] + [(d, leaf, 3) for d in range(15, 30) for leaf in (1, 2)]
+    events = _log("u", days)
+    one = find_migrations(events, items_frame())
+    two = find_migrations(events, items_frame(), detection_config=DetectionConfig(max_targets=2))
+    assert one.height == 1
+    assert sorted(two["to_category"].to_list()) == ["Garden > Plants", "Toys > Dolls"]
+    assert two["ts"].n_unique() == 1
