@@ -17,6 +17,7 @@ from driftrec.evaluation.metrics import (
 )
 from driftrec.evaluation.ranking import RankingConfig, RankingResult, evaluate_ranking, metrics_from_hits
 from driftrec.evaluation.results import result_record, write_result
+from driftrec.evaluation.significance import paired_bootstrap_ci, sign_flip_p_value
 
 __all__ = [
     "RankingConfig",
@@ -35,8 +36,10 @@ __all__ = [
     "mrr_at_k",
     "ndcg_at_k",
     "novelty_at_k",
+    "paired_bootstrap_ci",
     "precision_at_k",
     "recall_at_k",
     "result_record",
+    "sign_flip_p_value",
     "write_result",
 ]

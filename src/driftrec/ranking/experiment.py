@@ -21,6 +21,7 @@ from driftrec.data.interactions import encode_events
 from driftrec.data.splits import temporal_split, to_microseconds
 from driftrec.evaluation.ctr import ctr_metrics
 from driftrec.evaluation.ranking import RankingConfig, evaluate_ranking
+from driftrec.evaluation.significance import paired_bootstrap_ci
 from driftrec.features.item_stats import item_attributes
 from driftrec.models.base import Recommender
 from driftrec.models.ctr.config import CTRConfig
@@ -29,7 +30,7 @@ from driftrec.models.registry import create
 from driftrec.ranking.impressions import CTRTask, label_rate, split_by_time
 from driftrec.ranking.pipeline import RANK_FEATURE, PipelineConfig, TwoStagePipeline, candidate_impressions
 
-__all__ = ["CTRRun", "PipelineRun", "ctr_experiment", "paired_bootstrap_ci", "pipeline_experiment"]
+__all__ = ["CTRRun", "PipelineRun", "ctr_experiment", "pipeline_experiment"]
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,6 @@ def ctr_experiment(
         "features": "point-in-time (events strictly before each impression)",
     }
     return CTRRun(ranker, metrics, protocol, time.perf_counter() - began)
-
-
-def paired_bootstrap_ci(diff: np.ndarray, n: int = 1000, seed: int = 0) -> list[float]:
-    """95% bootstrap interval of the mean of per-user differences (users resampled with replacement)."""
-    if diff.size == 0:
-        return [0.0, 0.0]
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, diff.size, (n, diff.size))].mean(axis=1)
-    return [round(float(np.quantile(means, 0.025)), 5), round(float(np.quantile(means, 0.975)), 5)]
 
 
 @dataclass(frozen=True)
