@@ -17,6 +17,8 @@ def test_interests_api() -> None:
         "popularity_stages", "smoothed_shares", "stage_array", "stages", "trajectory_summary",
         "SegmentConfig", "Segmentation", "assign_over_time", "describe_segments", "mean_shares",
         "segment_flows", "segment_names", "segment_users", "segments_over_time",
+        # categories from item text
+        "TOPIC_COLUMN", "TextTopicConfig", "TextTopics", "text_topics", "with_text_topics",
     }  # fmt: skip
     for name in driftrec.interests.__all__:
         assert hasattr(driftrec.interests, name)

@@ -9,6 +9,7 @@ Typical use::
     flows = migration_matrix(migrations, segments)  # platform-level from -> to, overall and per segment
     bursts = find_bursts(profiles)  # short jumps of one category that come back down
     segmentation = segment_users(profiles, SegmentConfig(n_segments=6))  # k-means on interest profiles
+    topics = text_topics(events, items, TextTopicConfig(n_topics=8))  # no categories? cluster item text
 """
 
 from __future__ import annotations
@@ -58,11 +59,19 @@ from driftrec.interests.segments import (
     segment_users,
     segments_over_time,
 )
+from driftrec.interests.text_topics import (
+    TOPIC_COLUMN,
+    TextTopicConfig,
+    TextTopics,
+    text_topics,
+    with_text_topics,
+)
 
 __all__ = [
     "DEFAULT_WEIGHTS",
     "MIGRATION_SCHEMA",
     "STAGES",
+    "TOPIC_COLUMN",
     "DetectionConfig",
     "EvolutionConfig",
     "MigrationScores",
@@ -71,6 +80,8 @@ __all__ = [
     "Profiles",
     "SegmentConfig",
     "Segmentation",
+    "TextTopicConfig",
+    "TextTopics",
     "assign_over_time",
     "best_split_gain",
     "build_profiles",
@@ -102,5 +113,7 @@ __all__ = [
     "smoothed_shares",
     "stage_array",
     "stages",
+    "text_topics",
     "trajectory_summary",
+    "with_text_topics",
 ]

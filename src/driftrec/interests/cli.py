@@ -32,11 +32,21 @@ def report(
     ] = None,
     synthetic: Annotated[bool, typer.Option("--synthetic", help="Generate a synthetic shop.")] = False,
     users: Annotated[int, typer.Option(help="Users of the synthetic shop.")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic shop.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic shop and of the text topics.")] = 0,
     level: Annotated[int, typer.Option(help="Category depth: 0 = top level.")] = 0,
     category_column: Annotated[
         str, typer.Option(help="Item column with categories (a list column counts each, e.g. genres).")
     ] = "category",
+    categories_from_text: Annotated[
+        int | None,
+        typer.Option(
+            "--categories-from-text",
+            min=2,
+            help="For a catalogue without categories: cluster item text (title/description, else review "
+            "text) into N topics named by their distinctive words, and use those instead of "
+            "--category-column.",
+        ),
+    ] = None,
     window: Annotated[
         str | None, typer.Option(help="Window length such as 1d, 7d, 91d (default: ~100 windows).")
     ] = None,
@@ -55,6 +65,7 @@ def report(
     from driftrec.data import load_dataset
     from driftrec.data.dataset import Dataset
     from driftrec.data.synthetic import SyntheticShopConfig, generate
+    from driftrec.interests.text_topics import TextTopicConfig
     from driftrec.reports import ReportConfig, write_interest_report
 
     logging.basicConfig(
@@ -88,6 +99,11 @@ def report(
             png=png,
             trends=trends,
             plotly_js=plotly_js,
+            text_topics=(
+                TextTopicConfig(n_topics=categories_from_text, seed=seed)
+                if categories_from_text is not None
+                else None
+            ),
         )
         files = write_interest_report(source, out, config, truth=truth)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
@@ -95,7 +111,8 @@ def report(
         raise typer.Exit(code=2) from exc
     f = files.facts
     console.print(
-        f"[bold]{f['dataset']}[/]: {f['users']:,} users, {f['categories']} categories, "
+        f"[bold]{f['dataset']}[/]: {f['users']:,} users, {f['categories']} categories "
+        f"({f['category_source']}), "
         f"{f['migrations']:,} migrations ({f['abrupt']} abrupt, {f['gradual']} gradual), {f['bursts']} bursts"
     )
     console.print(f"report: {files.html}")

@@ -43,6 +43,13 @@ from driftrec.interests.segments import (
     segment_users,
     segments_over_time,
 )
+from driftrec.interests.text_topics import (
+    TOPIC_COLUMN,
+    TextTopicConfig,
+    TextTopics,
+    has_item_text,
+    with_text_topics,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +67,8 @@ class ReportConfig:
     column such as MovieLens ``genres`` counts an event once in each of its categories). ``window``
     ``None`` picks the shortest of :data:`NICE_WINDOWS` giving at most ``target_windows`` windows.
     ``example_users`` users (or the ``users`` named) get their own interest-stream figure.
+    ``text_topics`` derives the categories from item text instead (a catalogue without categories);
+    ``category_column`` is then not read.
     """
 
     level: int = 0
@@ -76,6 +85,7 @@ class ReportConfig:
     trends: bool = True
     png: bool = True
     plotly_js: str = "inline"  # or "cdn": a script tag instead of 4.8 MB of inline plotly.js
+    text_topics: TextTopicConfig | None = None
 
     def __post_init__(self) -> None:
         if self.plotly_js not in ("inline", "cdn"):
@@ -93,6 +103,8 @@ class ReportConfig:
         ProfileConfig(level=self.level)
         if not isinstance(self.users, tuple) or not all(isinstance(u, str) for u in self.users):
             raise ValueError(f"users must be a tuple of user ids, got {self.users!r}")
+        if self.text_topics is not None and not isinstance(self.text_topics, TextTopicConfig):
+            raise ValueError(f"text_topics must be None or a TextTopicConfig, got {self.text_topics!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,8 +129,10 @@ class InterestAnalysis:
     segment_flows: pl.DataFrame
     example_users: tuple[str, ...]
     facts: dict[str, Any]
+    category_items: pl.DataFrame  # item_id, category: what the analysis read, before rare ones merged
     truth: pl.DataFrame | None = None
     trends: dict[str, Any] | None = None
+    text_topics: TextTopics | None = None
 
     def top_categories(self, n: int | None = None) -> list[str]:
         """Categories by total weight, largest first (``(other)`` last whatever its weight)."""
@@ -207,6 +221,41 @@ def pick_users(
     return tuple(chosen)
 
 
+def _text_hint(dataset: Dataset) -> str:
+    if has_item_text(dataset):
+        return (
+            "; its items have text: derive categories from it with ReportConfig(text_topics=...), "
+            "on the command line --categories-from-text N"
+        )
+    return ""
+
+
+def categorised(dataset: Dataset, cfg: ReportConfig) -> tuple[Dataset, str, TextTopics | None]:
+    """The dataset with the category column the report reads, that column, and text topics if derived.
+
+    Errors say what is missing: no items table or no such column, and whether item text could stand in.
+    """
+    if cfg.text_topics is not None:
+        if not has_item_text(dataset):
+            raise ValueError(
+                f"dataset {dataset.name!r} has no item text to derive categories from: no title, "
+                "category, brand or description in its items and no review text in its events"
+            )
+        labelled, topics = with_text_topics(dataset, cfg.text_topics)
+        return labelled, TOPIC_COLUMN, topics
+    if dataset.items is None:
+        raise ValueError(
+            f"dataset {dataset.name!r} has no items table: interests need item categories"
+            f"{_text_hint(dataset)}"
+        )
+    if cfg.category_column not in dataset.items.columns:
+        raise ValueError(
+            f"items have no column {cfg.category_column!r} (columns: {dataset.items.columns})"
+            f"{_text_hint(dataset)}"
+        )
+    return dataset, cfg.category_column, None
+
+
 def analyse(
     dataset: Dataset,
     config: ReportConfig | None = None,
@@ -216,18 +265,14 @@ def analyse(
 ) -> InterestAnalysis:
     """Profiles, migrations, evolution and segments of ``dataset`` for the report."""
     cfg = config if config is not None else ReportConfig()
-    if dataset.items is None:
-        raise ValueError(f"dataset {dataset.name!r} has no items table: interests need item categories")
+    dataset, column, topics = categorised(dataset, cfg)
+    assert dataset.items is not None
     weights = dict(ProfileConfig().weights)
-    items, _ = merge_rare(
-        dataset.events,
-        report_items(dataset.items, cfg.category_column, cfg.level),
-        cfg.max_categories,
-        weights,
-    )
+    category_items = report_items(dataset.items, column, cfg.level)
+    items, _ = merge_rare(dataset.events, category_items, cfg.max_categories, weights)
     events = dataset.events.join(items.select("item_id").unique(), on="item_id", how="semi")
     if events.height == 0:
-        raise ValueError(f"no event of {dataset.name!r} has an item with a category")
+        raise ValueError(f"no event of {dataset.name!r} has an item with a category{_text_hint(dataset)}")
     first, last = events["ts"].min(), events["ts"].max()
     assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
     window = cfg.window or choose_window(first, last, cfg.target_windows)
@@ -254,6 +299,7 @@ def analyse(
         "gradual": int((migrations["kind"] == "gradual").sum()),
         "users_with_migration": migrations["user_id"].n_unique(),
         "segment_silhouette": segmentation.silhouette,
+        "category_source": f"text topics ({topics.source})" if topics is not None else column,
     }
     bursts = find_bursts(profiles, cfg.evolution)
     facts["bursts"] = bursts.height
@@ -282,6 +328,8 @@ def analyse(
         segment_flows=segment_flows(segmentation, profiles),
         example_users=pick_users(migrations, profiles, cfg.example_users, cfg.users),
         facts=facts,
+        category_items=category_items,
         truth=truth,
         trends=trends,
+        text_topics=topics,
     )

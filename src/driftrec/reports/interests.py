@@ -52,16 +52,22 @@ def _freq_for(window_days: float) -> str:
     return "1mo"
 
 
-def compute_trends(dataset: Dataset, config: ReportConfig, window_days: float) -> dict[str, Any] | None:
-    """Demand, forecasts and a short rolling-origin backtest for the main categories (None if unavailable)."""
+def compute_trends(
+    dataset: Dataset, config: ReportConfig, window_days: float, items: pl.DataFrame | None = None
+) -> dict[str, Any] | None:
+    """Demand, forecasts and a short rolling-origin backtest for the main categories (None if unavailable).
+
+    ``items`` (``item_id, category``) is what the analysis read, e.g. text topics; by default the
+    dataset's ``config.category_column``."""
     try:
         trends: Any = importlib.import_module("driftrec.interests.trends")
     except ImportError as exc:  # statsforecast missing, or the module not in this build
         logger.warning("trend forecasts left out: %s", exc)
         return None
-    assert dataset.items is not None
     freq = _freq_for(window_days)
-    items = report_items(dataset.items, config.category_column, config.level)
+    if items is None:
+        assert dataset.items is not None
+        items = report_items(dataset.items, config.category_column, config.level)
     try:
         demand = trends.category_demand(dataset.events, items, level=config.level, freq=freq, top=5)
         keep = [c for c in demand["category"].unique(maintain_order=True).to_list() if c != OTHER][:4]
@@ -106,9 +112,50 @@ def _title_of(fig: go.Figure) -> str:
     return str(text).split("<br>")[0]
 
 
+_SOURCES = {
+    "reviews": "the opening of each of its reviews",
+    "catalogue": "title, category, brand and description",
+    "catalogue and reviews": "catalogue text where an item has some, else its reviews",
+}
+
+
+def _topics_section(analysis: InterestAnalysis) -> Section | None:
+    topics = analysis.text_topics
+    if topics is None:
+        return None
+    cfg = analysis.config.text_topics
+    assert cfg is not None
+    events = analysis.curves.group_by("category").agg(pl.col("n_events").sum())
+    counts = dict(zip(events["category"].to_list(), events["n_events"].to_list(), strict=True))
+    rows = [
+        {
+            "topic": r["topic"],
+            "items": int(r["n_items"]),
+            "events": int(counts.get(r["topic"], 0)),
+            "most distinctive words": r["terms"],
+        }
+        for r in topics.topics.iter_rows(named=True)
+    ]
+    return Section(
+        "text_topics",
+        "Categories from item text",
+        f"The categories here are derived from item text ({_SOURCES.get(topics.source, topics.source)}): "
+        f"each item's text was embedded with {html.escape(cfg.encoder.model)} and the items clustered into "
+        f"{cfg.n_topics} topics ({'k-means' if cfg.method == 'kmeans' else cfg.method}, seed {cfg.seed}). A "
+        "topic is named by the words whose TF-IDF weight in its text most exceeds their weight in any other "
+        "topic. Topics are content clusters, not a merchant's taxonomy: a name hints at what the items are, "
+        "and each item sits in exactly one topic.",
+        None,
+        (table_html(rows, list(rows[0]), caption="Topics"),),
+    )
+
+
 def _sections(analysis: InterestAnalysis, figs: dict[str, go.Figure]) -> list[Section]:
     f = analysis.facts
     sections: list[Section] = []
+    topics = _topics_section(analysis)
+    if topics is not None:
+        sections.append(topics)
     users = [k for k in figs if k.startswith("user_stream_")]
     for i, key in enumerate(users):
         user = analysis.example_users[i]
@@ -303,13 +350,18 @@ def write_interest_report(
     directory.mkdir(parents=True, exist_ok=True)
     analysis = analyse(dataset, cfg, truth=truth)
     if cfg.trends:
-        trends = compute_trends(dataset, cfg, analysis.profile_config.window_days)
+        trends = compute_trends(dataset, cfg, analysis.profile_config.window_days, analysis.category_items)
         analysis = _with_trends(analysis, trends)
     figs = build_figures(analysis)
     f = analysis.facts
+    over = (
+        f"{f['categories']} topics derived from item text"
+        if analysis.text_topics is not None
+        else f"{f['categories']} categories (level {f['category_level']})"
+    )
     lead = html.escape(
-        f"{f['dataset']}: {f['events']:,} events of {f['users']:,} users over {f['categories']} categories "
-        f"(level {f['category_level']}), {f['first_event']} to {f['last_event']}, in {f['windows']} windows "
+        f"{f['dataset']}: {f['events']:,} events of {f['users']:,} users over {over}, "
+        f"{f['first_event']} to {f['last_event']}, in {f['windows']} windows "
         f"of {f['window']}. Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by driftrec."
     )
     page = render_html(
