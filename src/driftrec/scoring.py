@@ -6,6 +6,7 @@ Shared by models (``recommend``), the evaluator and serving, so it sits below al
 from __future__ import annotations
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 from driftrec.data.interactions import Histories
@@ -22,9 +23,10 @@ def mask_seen(scores: NDArray[np.float32], histories: Histories) -> NDArray[np.f
 def top_k(scores: NDArray[np.float32], k: int) -> NDArray[np.int64]:
     """(B, k) item ids by descending score, ties broken by lower id: the first k of a full stable sort.
 
-    O(n_items) per row rather than a full sort: the k-th largest score is found by partition, every
-    item above it is kept, and tied items at the boundary are taken in id order (so which tied item
-    makes the cut never depends on the partition algorithm). NaN scores rank as -inf.
+    ``torch.topk`` (O(n_items) per row, multi-threaded) finds each row's k + 1 best; where the k-th
+    and (k+1)-th scores differ the top-k set is unique and only its order needs the id tie-break.
+    Rows with a tie across the cut go through ``_top_k_exact``, so which tied item makes the cut
+    never depends on the selection algorithm. NaN scores rank as -inf.
     """
     n_rows, n_cols = scores.shape
     k = min(k, n_cols - 1)
@@ -32,6 +34,23 @@ def top_k(scores: NDArray[np.float32], k: int) -> NDArray[np.int64]:
         return np.zeros((n_rows, max(k, 0)), dtype=np.int64)
     if np.isnan(scores).any():
         scores = np.where(np.isnan(scores), -np.inf, scores)
+    table = np.ascontiguousarray(scores)
+    if not table.flags.writeable:  # torch.from_numpy wants a writable buffer (it never writes here)
+        table = table.copy()
+    values_t, ids_t = torch.topk(torch.from_numpy(table), k + 1, dim=1)
+    values, ids = values_t.numpy(), ids_t.numpy()
+    part, part_scores = ids[:, :k], values[:, :k]
+    order = np.lexsort((part, -part_scores), axis=1)
+    out = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    tied_at_cut = np.flatnonzero(values[:, k - 1] == values[:, k])
+    if tied_at_cut.size:
+        out[tied_at_cut] = _top_k_exact(scores[tied_at_cut], k)
+    return out
+
+
+def _top_k_exact(scores: NDArray[np.float32], k: int) -> NDArray[np.int64]:
+    """top_k by partition: the k-th largest score, every item above it, then tied items in id order."""
+    n_rows, n_cols = scores.shape
     kth = np.partition(scores, n_cols - k, axis=1)[:, n_cols - k, None]  # (B, 1) k-th largest score
     above = scores > kth
     tied = scores == kth
