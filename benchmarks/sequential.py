@@ -102,12 +102,14 @@ EXPERIMENTS: dict[str, Experiment] = {
         "sasrec",
         _seq(loss="full", training=_training(epochs=60, precision="bf16")),
     ),
+    # Beauty's validation NDCG@10 is noisy from epoch to epoch: patience 5 stopped both runs while they
+    # still improved; a run resumed with more patience continues as if it had never stopped (training.loop)
     # 54k items: a full-softmax epoch takes ~7 min on one core; 2,048 shared popularity negatives with
     # logQ correction approximate it at a fraction of the cost (the eSASRec/gSASRec line of work)
     "beauty-sasrec-sampled": Experiment(
         "amazon-sasrec-bert4rec",
         "sasrec-sampled",
-        _seq(loss="sampled", n_negatives=2048, training=_training(epochs=200, precision="bf16")),
+        _seq(loss="sampled", n_negatives=2048, training=_training(epochs=200, precision="bf16", patience=10)),
     ),
     "beauty-bert4rec": Experiment(
         "amazon-sasrec-bert4rec",
@@ -117,7 +119,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             loss="full",
             mask_prob=0.4,
             dropout=0.3,
-            training=_training(epochs=100, precision="bf16"),
+            training=_training(epochs=100, precision="bf16", patience=15),
         ),
     ),
     # bf16 autocast on the big full-softmax runs: ~2.4x faster steps on this CPU (docs/sequential.md)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -170,3 +171,35 @@ def test_devices_and_batches_move() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA device"):
             resolve_device("cuda")
+
+
+def test_early_stopped_run_resumed_with_more_patience_continues_as_if_never_stopped(tmp_path: Path) -> None:
+    scores = [0.1, 0.3, 0.2, 0.25, 0.9, 0.5]
+
+    def scripted(values: list[float]) -> Callable[[], dict[str, float]]:
+        it = iter(values)
+        return lambda: {"NDCG@10": next(it)}
+
+    whole = Regression()
+    uninterrupted = train(whole, Toy(), config(patience=3), validate=scripted(scores))
+    stopped = train(
+        Regression(), Toy(), config(patience=2), validate=scripted(scores), checkpoint_dir=tmp_path
+    )
+    assert stopped.stopped_early and len(stopped.epochs) == 4
+    same = train(
+        Regression(), Toy(), config(patience=2), validate=scripted([]), checkpoint_dir=tmp_path, resume=True
+    )
+    assert same.stopped_early and len(same.epochs) == 4  # same patience: the run stays finished
+    resumed = Regression()
+    history = train(
+        resumed,
+        Toy(),
+        config(patience=3),
+        validate=scripted(scores[4:]),
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
+    assert [r.epoch for r in history.epochs] == [r.epoch for r in uninterrupted.epochs] == [1, 2, 3, 4, 5, 6]
+    assert history.best_epoch == uninterrupted.best_epoch == 5 and not history.stopped_early
+    for key, value in resumed.state_dict().items():
+        torch.testing.assert_close(value, whole.state_dict()[key], rtol=0, atol=0)

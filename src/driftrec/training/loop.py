@@ -172,8 +172,12 @@ def _run(
         history.resumed_from_epoch = start_epoch - 1
         if info.is_main:
             log.info("resuming from %s after epoch %d", checkpoint_dir, start_epoch - 1)
-        if history.stopped_early:
+        if history.stopped_early and 0 < config.patience <= bad_evals:
             start_epoch = config.epochs + 1  # that run had already finished
+        elif history.stopped_early:  # a larger patience would not have stopped there: go on
+            history.stopped_early = False
+            if info.is_main:
+                log.info("patience %d > %d evaluations without gain: continuing", config.patience, bad_evals)
 
     bar = _Bar(info.is_main and progress_enabled())
     try:
