@@ -111,6 +111,11 @@ EXPERIMENTS: dict[str, Experiment] = {
         "sasrec-sampled",
         _seq(loss="sampled", n_negatives=2048, training=_training(epochs=200, precision="bf16", patience=10)),
     ),
+    "beauty-sasrec-sampled-8k": Experiment(
+        "amazon-sasrec-bert4rec",
+        "sasrec-sampled-8k",
+        _seq(loss="sampled", n_negatives=8192, training=_training(epochs=200, precision="bf16", patience=10)),
+    ),
     "beauty-bert4rec": Experiment(
         "amazon-sasrec-bert4rec",
         "bert4rec",
@@ -148,6 +153,10 @@ EXPERIMENTS: dict[str, Experiment] = {
     "scientific-id+text-iddrop": Experiment(
         "amazon-unisrec-scientific", "sasrec+text-iddrop",
         _seq(loss="full", fusion="id+text", id_dropout=0.3), text=True,
+    ),
+    "scientific-id+text-iddrop05": Experiment(
+        "amazon-unisrec-scientific", "sasrec+text-iddrop05",
+        _seq(loss="full", fusion="id+text", id_dropout=0.5), text=True,
     ),
     "scientific-coldstart-id+text-iddrop": Experiment(
         "amazon-unisrec-scientific", "sasrec+text-iddrop-coldstart",
