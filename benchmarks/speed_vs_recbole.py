@@ -199,7 +199,19 @@ def run_recbole(name: str, epochs: int, seed: int) -> dict[str, Any]:
         code = proc.wait()
     if code != 0 or result is None:
         raise RuntimeError(f"RecBole run failed (exit {code}); its log: {log_path}")
-    return result
+    return repo_relative(result)
+
+
+def repo_relative(value: Any) -> Any:
+    """Paths under the repository as repository-relative strings: a result file names no machine path."""
+    root = str(Path(__file__).resolve().parent.parent) + os.sep
+    if isinstance(value, str):
+        return value.replace(root, "")
+    if isinstance(value, dict):
+        return {k: repo_relative(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [repo_relative(v) for v in value]
+    return value
 
 
 # ------------------------------------------------------------------------------------------ driftrec
