@@ -40,7 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ctr import bootstrap_auc, build_task
-from peer_venv import PeerVenv, ensure_peer_venv, venv_python
+from peer_venv import PeerVenv, ensure_peer_venv, repo_relative, venv_python
 
 from driftrec.evaluation.ctr import ctr_metrics
 from driftrec.evaluation.results import result_record, write_result
@@ -88,13 +88,6 @@ PEER = PeerVenv(
 def ensure_venv() -> tuple[str, str]:
     """FuxiCTR's own virtualenv, created once (see peer_venv)."""
     return ensure_peer_venv(PEER)
-
-
-def _relative(path: str) -> str:
-    """A path inside the repository as seen from its root (result files must not name this machine)."""
-    p = Path(path)
-    root = HERE.resolve().parent
-    return str(p.relative_to(root)) if p.is_relative_to(root) else path
 
 
 # ------------------------------------------------------------------------------------ export
@@ -290,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                     "batch_size": 256,
                     "epochs": args.epochs,
                     # checkpoints live in the untracked cache: record where relative to the repo
-                    **{k: _relative(v) if k == "model_root" else v for k, v in info["params"].items()},
+                    **{k: repo_relative(v) if k == "model_root" else v for k, v in info["params"].items()},
                 },
                 metrics={k: v for k, v in metrics.items() if k in ("AUC", "gAUC", "LogLoss")},
                 wall_s=info["wall_s"],

@@ -9,14 +9,16 @@ the install steps in order (torch==2.13.0 first, so pip takes the CPU wheel on d
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["PeerVenv", "ensure_peer_venv", "venv_python"]
+__all__ = ["PeerVenv", "ensure_peer_venv", "repo_relative", "venv_python"]
 
 log = logging.getLogger("peer_venv")
 
@@ -73,3 +75,16 @@ def ensure_peer_venv(peer: PeerVenv) -> tuple[str, str]:
         )
     log.info("%s %s (torch %s) ready in %s", peer.name, *versions, peer.path)
     return versions
+
+
+def repo_relative(value: Any) -> Any:
+    """Paths under the repository, anywhere in a peer's (nested) result, as repository-relative strings:
+    result files must not name this machine."""
+    root = str(Path(__file__).resolve().parent.parent) + os.sep
+    if isinstance(value, str):
+        return value.replace(root, "")
+    if isinstance(value, dict):
+        return {k: repo_relative(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [repo_relative(v) for v in value]
+    return value

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from peer_venv import PeerVenv, ensure_peer_venv, venv_python
+from peer_venv import PeerVenv, ensure_peer_venv, repo_relative, venv_python
 
 from driftrec.data import load_dataset
 from driftrec.data.dataset import Dataset
@@ -199,19 +199,8 @@ def run_recbole(name: str, epochs: int, seed: int) -> dict[str, Any]:
         code = proc.wait()
     if code != 0 or result is None:
         raise RuntimeError(f"RecBole run failed (exit {code}); its log: {log_path}")
-    return repo_relative(result)
-
-
-def repo_relative(value: Any) -> Any:
-    """Paths under the repository as repository-relative strings: a result file names no machine path."""
-    root = str(Path(__file__).resolve().parent.parent) + os.sep
-    if isinstance(value, str):
-        return value.replace(root, "")
-    if isinstance(value, dict):
-        return {k: repo_relative(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [repo_relative(v) for v in value]
-    return value
+    relative: dict[str, Any] = repo_relative(result)
+    return relative
 
 
 # ------------------------------------------------------------------------------------------ driftrec
