@@ -32,6 +32,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from driftrec.data import load_dataset
 from driftrec.evaluation.results import result_record, write_result
@@ -56,6 +59,12 @@ SETUPS = {
 }
 
 
+def per_model(summary: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each model's backtest scores from a summary table, keyed by model name (the result's ``models``)."""
+    keys = ("MASE", "MASE_median", "sMAPE", "MASE_vs_baseline", "n_scores")
+    return {row["model"]: {k: row[k] for k in keys} for row in summary.iter_rows(named=True)}
+
+
 def run(name: str, top: int, out: Path) -> dict[str, object]:
     setup = SETUPS[name]
     data = load_dataset(name)
@@ -68,10 +77,7 @@ def run(name: str, top: int, out: Path) -> dict[str, object]:
     wall = time.perf_counter() - t0
     summary = result.summary
     log.info("%s\n%s", name, summary)
-    models = {
-        row["model"]: {k: row[k] for k in ("MASE", "MASE_median", "sMAPE", "MASE_vs_baseline", "n_scores")}
-        for row in summary.iter_rows(named=True)
-    }
+    models = per_model(summary)
     metrics = result.metrics(COMBINATION)
     base = result.metrics(BASELINE_MODEL)
     record = result_record(
@@ -118,10 +124,7 @@ def run_hierarchy(out: Path, top: int = 5) -> dict[str, object]:
     wall = time.perf_counter() - t0
     summary = result.summary
     log.info("%s hierarchy\n%s", name, summary)
-    models = {
-        row["model"]: {k: row[k] for k in ("MASE", "MASE_median", "sMAPE", "MASE_vs_baseline", "n_scores")}
-        for row in summary.iter_rows(named=True)
-    }
+    models = per_model(summary)
     metrics = result.metrics("AutoETS/MinTrace-ols")
     base = result.metrics(BASELINE_MODEL)
     record = result_record(
