@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import sys
 import time
@@ -62,6 +63,7 @@ class Experiment:
     text: bool = False
     ks: tuple[int, ...] = (5, 10, 20, 50)
     cold_start: float = 0.0  # share of items held out of training (item cold-start split)
+    warm_start: str | None = None  # an experiment whose best checkpoint this one starts from
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,6 +118,13 @@ EXPERIMENTS: dict[str, Experiment] = {
         "sasrec-sampled-8k",
         _seq(loss="sampled", n_negatives=8192, training=_training(epochs=200, precision="bf16", patience=10)),
     ),
+    # the sampled run's best weights, finished with the exact full softmax: a few ~7-minute epochs
+    "beauty-sasrec-sampled+ce": Experiment(
+        "amazon-sasrec-bert4rec",
+        "sasrec-sampled+ce",
+        _seq(loss="full", training=_training(epochs=10, lr=3e-4, precision="bf16", patience=3)),
+        warm_start="beauty-sasrec-sampled",
+    ),
     "beauty-bert4rec": Experiment(
         "amazon-sasrec-bert4rec",
         "bert4rec",
@@ -129,7 +138,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     ),
     # bf16 autocast on the big full-softmax runs: ~2.4x faster steps on this CPU (docs/sequential.md)
     "s3rec-sasrec-ce": Experiment(
-        "amazon-s3rec-beauty", "sasrec", _seq(loss="full", training=_training(precision="bf16"))
+        "amazon-s3rec-beauty", "sasrec", _seq(loss="full", training=_training(precision="bf16", patience=10))
     ),
     "s3rec-sasrec-sampled": Experiment(
         "amazon-s3rec-beauty", "sasrec-sampled", _seq(loss="sampled", n_negatives=256)
@@ -192,6 +201,12 @@ def item_text(prepared: Prepared) -> np.ndarray:
     return embeddings.matrix
 
 
+def _train_seconds(experiment: str) -> float:
+    """Training seconds a checkpointed experiment spent over all its epochs (for warm-started costs)."""
+    trainer = json.loads((CACHE / "ckpt" / experiment / "trainer.json").read_text())
+    return round(sum(e["seconds"] for e in trainer["history"]["epochs"]), 1)
+
+
 def run(
     name: str, budget_s: float | None, out: Path, stop_epoch: int | None = None, threads: int | None = None
 ) -> dict[str, Any] | None:
@@ -211,12 +226,18 @@ def run(
             return True
         return budget_s is not None and time.perf_counter() - started > budget_s
 
+    warm_start = None
+    if exp.warm_start is not None:
+        warm_start = CACHE / "ckpt" / exp.warm_start / "best.safetensors"
+        if not warm_start.is_file():
+            raise SystemExit(f"{name} starts from {exp.warm_start}'s best checkpoint: run that first")
     model.fit(
         prepared.split.train,
         prepared.split.valid,
         checkpoint_dir=CACHE / "ckpt" / name,
         resume=True,
         on_epoch_end=over_budget,
+        warm_start=warm_start,
     )
     train_s = time.perf_counter() - started
     history = model.history
@@ -243,6 +264,8 @@ def run(
         wall_s=train_s + eval_s,
         baseline={**popularity_baseline(prepared, ranking), "published": PUBLISHED.get(exp.dataset, {})},
         experiment=name,
+        warm_start=exp.warm_start,
+        warm_start_train_s=None if exp.warm_start is None else _train_seconds(exp.warm_start),
         finished=finished,
         epochs_run=len(epochs),
         best_epoch=history.best_epoch,

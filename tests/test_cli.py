@@ -83,3 +83,42 @@ def test_bad_arguments_give_clear_errors(tmp_path: Path) -> None:
         app, ["train", "--data", str(tmp_path), "--model", "ease", "--out", str(tmp_path / "b")]
     )
     assert result.exit_code == 2 and "events.parquet" in result.output
+
+
+def test_train_warm_start_from_a_sampled_bundle(tmp_path: Path) -> None:
+    shop = tmp_path / "shop"
+    _ok(["simulate", "--out", str(shop), "--users", "150", "--items", "100", "--seed", "4"])
+    common = ["--data", str(shop), "--model", "sasrec", "--first-interaction-only"]
+    tiny = ["--param", "hidden=16", "--param", "blocks=1", "--param", "training.epochs=1"]
+    _ok(
+        [
+            "train",
+            *common,
+            *tiny,
+            "--param",
+            "loss=sampled",
+            "--param",
+            "n_negatives=16",
+            "--out",
+            str(tmp_path / "s"),
+        ]
+    )
+    out = _ok(
+        [
+            "train",
+            *common,
+            *tiny,
+            "--param",
+            "loss=full",
+            "--warm-start",
+            str(tmp_path / "s"),
+            "--out",
+            str(tmp_path / "f"),
+        ]
+    )
+    assert "bundle saved" in out
+    result = runner.invoke(
+        app,
+        ["train", *common, *tiny, "--warm-start", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")],
+    )
+    assert result.exit_code == 2 and "not a driftrec model bundle" in result.output

@@ -297,6 +297,13 @@ def train(
     test_start: TestStartOpt = None,
     first_interaction_only: FirstOnlyOpt = False,
     events: EventsOpt = None,
+    warm_start: Annotated[
+        Path | None,
+        typer.Option(
+            help="Start from this bundle's weights (same model and catalogue; sasrec/bert4rec), e.g. "
+            "finish a cheap loss=sampled run with loss=full."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Fit a model on the training part and save a bundle (``driftrec.workflows.train_bundle``)."""
@@ -308,7 +315,9 @@ def train(
     spec = _spec(protocol, test_start, first_interaction_only, events)
     try:
         params = nest_params(_parse_params(param))
-        bundle, fit_s = train_bundle(Dataset.load(data), model, params, spec, data_dir=data)
+        bundle, fit_s = train_bundle(
+            Dataset.load(data), model, params, spec, data_dir=data, warm_start=warm_start
+        )
     except (ValueError, KeyError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc
     bundle.save(out)

@@ -60,3 +60,23 @@ def test_evaluate_bundle_matches_direct_evaluation(shop_dir: Path, tmp_path: Pat
 def test_load_bundle_rejects_other_directories(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not a driftrec model bundle"):
         load_bundle(tmp_path)
+
+
+def test_train_bundle_warm_starts_from_a_bundle_of_the_same_catalogue(shop_dir: Path, tmp_path: Path) -> None:
+    from driftrec.data import Dataset
+
+    spec = SplitSpec(first_interaction_only=True)
+    data = Dataset.load(shop_dir)
+    tiny = {"hidden": 16, "blocks": 1, "max_len": 10, "training": {"epochs": 2, "num_threads": 1}}
+    sampled, _ = train_bundle(data, "sasrec", {**tiny, "loss": "sampled", "n_negatives": 32}, spec, shop_dir)
+    sampled.save(tmp_path / "sampled")
+    full = {**tiny, "loss": "full", "training": {"epochs": 1, "num_threads": 1, "lr": 1e-9}}
+    warm, _ = train_bundle(data, "sasrec", full, spec, shop_dir, warm_start=tmp_path / "sampled")
+    hist = sampled.histories_for_users(["u000001", "u000002"])
+    np.testing.assert_allclose(warm.model.score(hist), sampled.model.score(hist), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="cannot start from another bundle"):
+        train_bundle(data, "itemknn", None, spec, shop_dir, warm_start=tmp_path / "sampled")
+    other = tmp_path / "other-shop"
+    generate(SyntheticShopConfig(n_users=300, n_items=150, seed=6)).save(other)
+    with pytest.raises(ValueError, match="another catalogue"):
+        train_bundle(Dataset.load(other), "sasrec", full, spec, other, warm_start=tmp_path / "sampled")

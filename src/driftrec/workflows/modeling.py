@@ -49,10 +49,13 @@ def build_model(name: str, params: dict[str, Any] | None, prepared: Prepared) ->
     return create(name, {"item_text": embeddings.matrix}, **params)
 
 
-def fit_model(model: Recommender, prepared: Prepared) -> Recommender:
-    """Fit on the train part; models whose ``fit`` takes ``valid`` get the validation split too."""
+def fit_model(model: Recommender, prepared: Prepared, **fit_kwargs: Any) -> Recommender:
+    """Fit on the train part; models whose ``fit`` takes ``valid`` get the validation split too.
+
+    ``fit_kwargs`` go to ``fit`` as they are (e.g. ``warm_start`` for the sequence models).
+    """
     if "valid" in inspect.signature(model.fit).parameters:
-        model.fit(prepared.split.train, valid=prepared.split.valid)  # type: ignore[call-arg]
+        model.fit(prepared.split.train, valid=prepared.split.valid, **fit_kwargs)  # type: ignore[call-arg]
     else:
-        model.fit(prepared.split.train)
+        model.fit(prepared.split.train, **fit_kwargs)
     return model

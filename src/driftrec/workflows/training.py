@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from datetime import datetime
 from pathlib import Path
@@ -26,12 +27,25 @@ def train_bundle(
     params: dict[str, Any] | None,
     spec: SplitSpec,
     data_dir: str | Path | None = None,
+    warm_start: str | Path | None = None,
 ) -> tuple[Bundle, float]:
-    """Fit on the training part of ``spec``'s split; the bundle remembers how to rebuild that split."""
+    """Fit on the training part of ``spec``'s split; the bundle remembers how to rebuild that split.
+
+    ``warm_start``: a bundle of the same model trained on the same catalogue (e.g. with a cheap
+    sampled softmax) whose weights this fit starts from; models without ``fit(warm_start=...)`` refuse.
+    """
     prepared = prepare(dataset, spec)
     model = build_model(model_name, params, prepared)
+    fit_kwargs: dict[str, Any] = {}
+    if warm_start is not None:
+        if "warm_start" not in inspect.signature(model.fit).parameters:
+            raise ValueError(f"model {model_name!r} cannot start from another bundle's weights")
+        source = load_bundle(warm_start)
+        if not np.array_equal(source.items.ids.to_numpy(), prepared.items.ids.to_numpy()):
+            raise ValueError(f"{warm_start} was trained on another catalogue: its item ids differ")
+        fit_kwargs["warm_start"] = Path(warm_start) / "model"
     start = time.perf_counter()
-    fit_model(model, prepared)
+    fit_model(model, prepared, **fit_kwargs)
     fit_s = time.perf_counter() - start
     meta = {
         "model": model_name,

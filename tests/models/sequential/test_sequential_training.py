@@ -102,6 +102,28 @@ def test_resumed_fit_matches_an_uninterrupted_one(shop: Prepared, tiny: Tiny, tm
     np.testing.assert_array_equal(resumed.score(hist), whole.score(hist))
 
 
+def test_warm_start_continues_from_another_runs_weights(shop: Prepared, tiny: Tiny, tmp_path: Path) -> None:
+    split = shop.split
+    sampled = SequentialRecommender(tiny(loss="sampled", epochs=3)).fit(
+        split.train, checkpoint_dir=tmp_path / "s"
+    )
+    sampled.save(tmp_path / "model")
+    hist = split.test.histories.take(np.arange(40))
+    # zero epochs of fine-tuning would leave the scores as they were: check the load itself first
+    for source in (tmp_path / "model", tmp_path / "s" / "weights.safetensors"):
+        full = SequentialRecommender(tiny(loss="full", epochs=1, lr=1e-9))
+        full.fit(split.train, warm_start=source)
+        np.testing.assert_allclose(full.score(hist), sampled.score(hist), rtol=1e-4, atol=1e-4)
+    fresh = SequentialRecommender(tiny(loss="full", epochs=1)).fit(split.train)
+    warm = SequentialRecommender(tiny(loss="full", epochs=1)).fit(split.train, warm_start=tmp_path / "model")
+    assert warm.history is not None and fresh.history is not None
+    assert warm.history.losses[0] < fresh.history.losses[0]  # it starts where the sampled run ended
+    with pytest.raises(ValueError, match=r"does not fit this model: .*items\.ids\.weight"):
+        SequentialRecommender(tiny(hidden=16)).fit(split.train, warm_start=tmp_path / "model")
+    with pytest.raises(FileNotFoundError, match="no weights"):
+        SequentialRecommender(tiny()).fit(split.train, warm_start=tmp_path / "nowhere")
+
+
 def test_scores_shape_padding_and_unfitted(shop: Prepared, tiny: Tiny) -> None:
     model = SequentialRecommender(tiny(epochs=1))
     with pytest.raises(RuntimeError, match="not fitted"):

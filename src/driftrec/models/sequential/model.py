@@ -91,9 +91,15 @@ class SequentialRecommender(RecommendMixin):
         checkpoint_dir: str | Path | None = None,
         resume: bool = False,
         on_epoch_end: Callable[[EpochRecord], bool] | None = None,
+        warm_start: str | Path | None = None,
     ) -> Self:
         """Train on ``train``; with ``valid``, stop early on its full-ranking ``training.monitor`` and keep
         the best epoch's weights. ``checkpoint_dir``/``resume``/``on_epoch_end``: see ``training.train``.
+
+        ``warm_start``: start from the weights of another run of the same architecture: a saved model
+        directory or a ``.safetensors`` file (a training checkpoint's ``best.safetensors`` too), e.g. to
+        finish with the exact full softmax a model trained cheaply with sampled softmax. A checkpoint
+        being resumed from ``checkpoint_dir`` takes precedence.
         """
         cfg = self.config
         n_items = train.n_items
@@ -113,6 +119,8 @@ class SequentialRecommender(RecommendMixin):
         )
         seed_torch(cfg.training.seed)
         network = build_network(cfg, n_items, text, categories, has_id=torch.from_numpy(counts > 0))
+        if warm_start is not None:
+            load_warm_start(network, warm_start)
         log_q = None if sampler is None else torch.from_numpy(sampler.log_q)
         objective = SequenceObjective(network, cfg.loss, log_q)
         self._network, self.n_items, self.n_train_items, self.n_users = (
@@ -318,6 +326,29 @@ class BERT4Rec(SequentialRecommender):
 
     name: str = "bert4rec"
     config_type: type[SequentialConfig] = BERT4RecConfig
+
+
+def load_warm_start(network: SequenceNetwork, source: str | Path) -> None:
+    """Load ``source``'s weights into ``network``; every tensor must match by name and shape."""
+    path = Path(source)
+    file = path / WEIGHTS_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise FileNotFoundError(f"warm start: no weights at {file}")
+    prefix = "network."  # training checkpoints hold the objective module, which wraps the network
+    state = {k.removeprefix(prefix): v for k, v in load_file(str(file)).items()}
+    expected = network.state_dict()
+    problems = [f"missing {k}" for k in expected if k not in state]
+    problems += [f"unexpected {k}" for k in state if k not in expected]
+    problems += [
+        f"{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")
+        raise ValueError(f"warm start from {file} does not fit this model: {shown}")
+    network.load_state_dict(state)
+    log.info("warm start from %s", file)
 
 
 def _check_text(text: NDArray[np.floating]) -> NDArray[np.float32]:
