@@ -31,7 +31,7 @@ def sequential_table(results: Path = RESULTS) -> str:
     """Our sequence models next to the published figures quoted in each result file."""
     records = [json.loads(p.read_text()) for p in sorted(results.glob("sequential__*.json"))]
     lines = [
-        "| dataset | model | HR@10 (=Recall@10) | NDCG@10 | Recall@50 | NDCG@50 | epochs | train s "
+        "| dataset | model | HR@10 (=Recall@10) | NDCG@10 | Recall@50 | NDCG@50 | epochs | train s (with warm start) "
         "| popularity NDCG@10 |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -40,10 +40,13 @@ def sequential_table(results: Path = RESULTS) -> str:
         m = rec["metrics"]
         base = (rec.get("baseline") or {}).get("metrics", {}).get("NDCG@10")
         status = "" if rec.get("finished", True) else " (stopped by time budget)"
+        if rec.get("warm_start"):
+            status += f" (from {rec['warm_start']})"
+        train_s = rec.get("train_s_total", 0) + (rec.get("warm_start_train_s") or 0)
         lines.append(
             f"| {rec['dataset']} | {rec['model']}{status} | {m['HR@10']:.4f} | {m['NDCG@10']:.4f} | "
             f"{m.get('Recall@50', float('nan')):.4f} | {m.get('NDCG@50', float('nan')):.4f} | "
-            f"{rec.get('epochs_run', '?')} | {rec.get('train_s_total', 0):.0f} | "
+            f"{rec.get('epochs_run', '?')} | {train_s:.0f} | "
             + (f"{base:.4f} |" if base is not None else "- |")
         )
         published.setdefault(rec["dataset"], {}).update((rec.get("baseline") or {}).get("published", {}))
