@@ -26,6 +26,7 @@ from driftrec.features import (
     embed_texts_with_stats,
     item_text_matrix,
     item_texts,
+    item_texts_by_id,
     load_encoder,
     model_identity,
 )
@@ -148,6 +149,36 @@ def test_model_and_settings_are_part_of_the_key(config: TextEncoderConfig) -> No
     assert model_slug("sentence-transformers/all-mpnet-base-v2", "x").startswith("all-mpnet-base-v2-")
 
 
+def test_local_model_folder_identity_follows_its_weights(tmp_path: Path) -> None:
+    """A model re-tuned in place must not be served vectors cached from its earlier weights."""
+    folder = tmp_path / "model"
+    (folder / "2_Dense").mkdir(parents=True)
+    weights, config_file = folder / "model.safetensors", folder / "config.json"
+    dense = folder / "2_Dense" / "model.bin"
+    for path in (weights, dense, config_file):
+        path.write_bytes(b"0123")
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    config = TextEncoderConfig(model=str(folder))
+    base = model_identity(config)
+    assert str(folder.resolve()) in base
+    assert model_identity(TextEncoderConfig(model=str(folder))) == base
+    (folder / "README.md").write_text("not weights")
+    (folder / ".cache").mkdir()
+    (folder / ".cache" / "x.bin").write_bytes(b"hidden")
+    assert model_identity(config) == base  # neither other files nor hidden folders count
+    identities = {base}
+    for path in (weights, dense, config_file):
+        os.utime(path, ns=(2_000_000_000, 2_000_000_000))  # a rewrite, even to the same size
+        identities.add(model_identity(config))
+    weights.write_bytes(b"012345")
+    os.utime(weights, ns=(2_000_000_000, 2_000_000_000))
+    identities.add(model_identity(config))
+    assert len(identities) == 5
+    single_file = tmp_path / "model.onnx"
+    single_file.write_bytes(b"x")
+    assert model_identity(TextEncoderConfig(model=str(single_file))).startswith(f"{single_file.resolve()}|")
+
+
 def test_deleted_cache_dir_is_recreated(config: TextEncoderConfig) -> None:
     first = embed_texts([HEADPHONES, HOSE], config)
     shutil.rmtree(config.cache_root)
@@ -265,6 +296,16 @@ def test_item_text_matrix_aligns_rows_with_dense_ids(config: TextEncoderConfig) 
     assert same.stats.encoded == 0
 
 
+def test_item_texts_by_id_align_like_the_matrix() -> None:
+    ids = IdMap.build(pl.Series(["c", "x", "a", "b", "d"]))
+    texts = item_texts_by_id(ids, ITEMS)
+    assert texts == ["", item_texts(ITEMS)[2], "", item_texts(ITEMS)[0], "", ""]
+    assert item_texts_by_id(["c", "x", "a", "b", "d"], ITEMS) == texts
+    assert item_texts_by_id(ids, ITEMS, fields=("brand",), max_chars=2) == ["", "", "", "So", "", ""]
+    with pytest.raises(TypeError, match="not one string"):
+        item_texts_by_id("abc", ITEMS)
+
+
 def test_item_text_matrix_with_no_text_at_all(config: TextEncoderConfig) -> None:
     result = item_text_matrix(["b", "zz"], ITEMS, config)
     assert result.matrix.shape == (3, 384)
@@ -334,8 +375,15 @@ def test_public_api_is_pinned() -> None:
             "embed_texts_with_stats",
             "item_text_matrix",
             "item_texts",
+            "item_texts_by_id",
             "load_encoder",
+            "load_sentence_transformer",
             "model_identity",
+            # tuning the text encoder on behaviour pairs
+            "TextTuningConfig",
+            "behaviour_pairs",
+            "fine_tune_text_encoder",
+            "tune_item_text_encoder",
             # ranking features (docs/ranking.md)
             "BehaviourFeatureConfig",
             "ItemAttributes",

