@@ -31,8 +31,8 @@ def sequential_table(results: Path = RESULTS) -> str:
     """Our sequence models next to the published figures quoted in each result file."""
     records = [json.loads(p.read_text()) for p in sorted(results.glob("sequential__*.json"))]
     lines = [
-        "| dataset | model | HR@10 (=Recall@10) | NDCG@10 | Recall@50 | NDCG@50 | epochs | train s (with warm start) "
-        "| popularity NDCG@10 |",
+        "| dataset | model | HR@10 (=Recall@10) | NDCG@10 | Recall@50 | NDCG@50 | epochs "
+        "| train s (with warm start) | popularity NDCG@10 |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     published: dict[str, dict[str, dict[str, float]]] = {}
