@@ -213,6 +213,19 @@ EXPERIMENTS: dict[str, Experiment] = {
         text=True,
     ),
     # MiniLM's top 2 layers tuned on ~20k consecutive item pairs of the training split (in-batch negatives)
+    # dropout 0.5, which lifted S3-Rec Beauty's 1-block model above dropout 0.2
+    "scientific-id+text-iddrop05-1block-d05": Experiment(
+        "amazon-unisrec-scientific", "sasrec+text-iddrop05-1block-dropout0.5",
+        _seq(
+            loss="full", fusion="id+text", id_dropout=0.5, blocks=1, heads=1, dropout=0.5,
+            training=_training(decay="constant", patience=10),
+        ),
+        text=True,
+    ),
+    "scientific-id-1block-d05": Experiment(
+        "amazon-unisrec-scientific", "sasrec-1block-dropout0.5",
+        _seq(loss="full", blocks=1, heads=1, dropout=0.5, training=_training(decay="constant", patience=10)),
+    ),
     "scientific-id+text-iddrop05-1block-tuned": Experiment(
         "amazon-unisrec-scientific", "sasrec+tunedtext-iddrop05-1block",
         _seq(
