@@ -102,6 +102,12 @@ def _seq(**kw: Any) -> SequentialConfig:
     return SequentialConfig(**base)
 
 
+def _one_block(dropout: float, patience: int = 10, bf16: bool = False, **kw: Any) -> SequentialConfig:
+    """One block, one head, constant lr 1e-3: the eSASRec authors' published Beauty setting."""
+    training = _training(decay="constant", patience=patience, **({"precision": "bf16"} if bf16 else {}))
+    return _seq(blocks=1, heads=1, dropout=dropout, training=training, **kw)
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     "beauty-sasrec-ce": Experiment(
         "amazon-sasrec-bert4rec",
@@ -133,10 +139,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     "beauty-sasrec-sampled-1block": Experiment(
         "amazon-sasrec-bert4rec",
         "sasrec-sampled-1block",
-        _seq(
-            loss="sampled", n_negatives=2048, blocks=1, heads=1, dropout=0.2,
-            training=_training(precision="bf16", decay="constant", patience=10),
-        ),
+        _one_block(0.2, bf16=True, loss="sampled", n_negatives=2048),
     ),
     "beauty-bert4rec": Experiment(
         "amazon-sasrec-bert4rec",
@@ -158,20 +161,14 @@ EXPERIMENTS: dict[str, Experiment] = {
     "s3rec-sasrec-ce-1block": Experiment(
         "amazon-s3rec-beauty",
         "sasrec-1block",
-        _seq(
-            loss="full", blocks=1, heads=1, dropout=0.2,
-            training=_training(precision="bf16", decay="constant", patience=20),
-        ),
+        _one_block(0.2, patience=20, bf16=True, loss="full"),
     ),
     # more dropout against the overfitting after epoch 15 above (hidden 256, dropout 0.2 overfit sooner:
     # best validation NDCG@10 0.0625 at epoch 10, falling to 0.054 by epoch 17; stopped, not kept)
     "s3rec-sasrec-ce-1block-d05": Experiment(
         "amazon-s3rec-beauty",
         "sasrec-1block-dropout0.5",
-        _seq(
-            loss="full", blocks=1, heads=1, dropout=0.5,
-            training=_training(precision="bf16", decay="constant", patience=20),
-        ),
+        _one_block(0.5, patience=20, bf16=True, loss="full"),
     ),
     "s3rec-sasrec-sampled": Experiment(
         "amazon-s3rec-beauty", "sasrec-sampled", _seq(loss="sampled", n_negatives=256)
@@ -202,53 +199,38 @@ EXPERIMENTS: dict[str, Experiment] = {
     ),
     "scientific-id-1block": Experiment(
         "amazon-unisrec-scientific", "sasrec-1block",
-        _seq(loss="full", blocks=1, heads=1, dropout=0.2, training=_training(decay="constant", patience=10)),
+        _one_block(0.2, loss="full"),
     ),
     "scientific-id+text-iddrop05-1block": Experiment(
         "amazon-unisrec-scientific", "sasrec+text-iddrop05-1block",
-        _seq(
-            loss="full", fusion="id+text", id_dropout=0.5, blocks=1, heads=1, dropout=0.2,
-            training=_training(decay="constant", patience=10),
-        ),
+        _one_block(0.2, loss="full", fusion="id+text", id_dropout=0.5),
         text=True,
     ),
-    # MiniLM's top 2 layers tuned on ~20k consecutive item pairs of the training split (in-batch negatives)
     # dropout 0.5, which lifted S3-Rec Beauty's 1-block model above dropout 0.2
     "scientific-id+text-iddrop05-1block-d05": Experiment(
         "amazon-unisrec-scientific", "sasrec+text-iddrop05-1block-dropout0.5",
-        _seq(
-            loss="full", fusion="id+text", id_dropout=0.5, blocks=1, heads=1, dropout=0.5,
-            training=_training(decay="constant", patience=10),
-        ),
+        _one_block(0.5, loss="full", fusion="id+text", id_dropout=0.5),
         text=True,
     ),
     "scientific-id-1block-d05": Experiment(
         "amazon-unisrec-scientific", "sasrec-1block-dropout0.5",
-        _seq(loss="full", blocks=1, heads=1, dropout=0.5, training=_training(decay="constant", patience=10)),
+        _one_block(0.5, loss="full"),
     ),
+    # MiniLM's top 2 layers tuned on ~20k consecutive item pairs of the training split (in-batch negatives)
     "scientific-id+text-iddrop05-1block-tuned": Experiment(
         "amazon-unisrec-scientific", "sasrec+tunedtext-iddrop05-1block",
-        _seq(
-            loss="full", fusion="id+text", id_dropout=0.5, blocks=1, heads=1, dropout=0.2,
-            training=_training(decay="constant", patience=10),
-        ),
+        _one_block(0.2, loss="full", fusion="id+text", id_dropout=0.5),
         text=True, text_tuning=TextTuningConfig(num_threads=1),
     ),
     # cold start, text only, the 1-block setting: MiniLM as it is, and tuned on the training split
     "scientific-coldstart-text-1block": Experiment(
         "amazon-unisrec-scientific", "text-only-coldstart-1block",
-        _seq(
-            loss="full", fusion="text", blocks=1, heads=1, dropout=0.2,
-            training=_training(decay="constant", patience=10),
-        ),
+        _one_block(0.2, loss="full", fusion="text"),
         text=True, cold_start=0.1,
     ),
     "scientific-coldstart-text-1block-tuned": Experiment(
         "amazon-unisrec-scientific", "tunedtext-only-coldstart-1block",
-        _seq(
-            loss="full", fusion="text", blocks=1, heads=1, dropout=0.2,
-            training=_training(decay="constant", patience=10),
-        ),
+        _one_block(0.2, loss="full", fusion="text"),
         text=True, cold_start=0.1, text_tuning=TextTuningConfig(num_threads=1),
     ),
     "scientific-coldstart-id+text-iddrop": Experiment(
